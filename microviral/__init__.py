@@ -1,0 +1,25 @@
+"""microviral: independent-cascade simulation measured by penetration of a target community.
+
+Examples
+--------
+>>> import microviral as mv
+>>> g = mv.CommunityGraph.from_edges([0, 1, 2], [1, 2, 3], prob=1.0, community=["a", "a", "b", "b"])
+>>> mv.simulate(g, [0], n_runs=4, target="b", rng=0).penetration.tolist()
+[1.0, 1.0, 1.0, 1.0]
+"""
+
+__version__ = "0.1.0"
+
+from . import probabilities
+from .graph import CommunityGraph, DataWarning
+from .results import CascadeResult
+from .simulate import simulate
+
+__all__ = [
+    "CommunityGraph",
+    "CascadeResult",
+    "DataWarning",
+    "probabilities",
+    "simulate",
+    "__version__",
+]

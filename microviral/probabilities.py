@@ -1,0 +1,147 @@
+"""Edge-activation probability models; each returns a new CommunityGraph.
+
+Examples
+--------
+>>> import microviral as mv
+>>> g = mv.CommunityGraph.from_edges([0, 1, 2], [2, 2, 0], community=["a", "a", "b"])
+>>> mv.probabilities.weighted_cascade(g).prob.tolist()   # 1 / in-degree of the head
+[1.0, 0.5, 0.5]
+>>> mv.probabilities.resonance(g, "b", p_in=0.3, p_out=0.01).prob.tolist()
+[0.01, 0.3, 0.3]
+"""
+
+import numbers
+
+import numpy as np
+
+from ._rng import check_rng
+from ._validation import _describe, as_1d_array, check_probability, check_probability_array
+from .graph import CommunityGraph
+
+__all__ = ["uniform", "weighted_cascade", "trivalency", "from_array", "resonance", "by_community"]
+
+
+def _check_graph(graph):
+    if not isinstance(graph, CommunityGraph):
+        raise TypeError(f"'graph' must be a microviral.CommunityGraph. Got {_describe(graph)}.")
+
+
+def uniform(graph, p):
+    """Every arc gets probability ``p``.
+
+    Examples
+    --------
+    >>> import microviral as mv
+    >>> g = mv.CommunityGraph.from_edges([0], [1])
+    >>> mv.probabilities.uniform(g, 0.25).prob.tolist()
+    [0.25]
+    """
+    _check_graph(graph)
+    return graph.with_prob(np.full(graph.n_arcs, check_probability(p, "p")))
+
+
+def weighted_cascade(graph):
+    """Arc ``u -> v`` gets ``1 / in_degree(v)`` (Kempe, Kleinberg, Tardos 2003).
+
+    Examples
+    --------
+    >>> import microviral as mv
+    >>> g = mv.CommunityGraph.from_edges([0, 1], [2, 2])
+    >>> mv.probabilities.weighted_cascade(g).prob.tolist()
+    [0.5, 0.5]
+    """
+    _check_graph(graph)
+    indeg = graph.in_degree
+    return graph.with_prob(1.0 / indeg[graph.targets])
+
+
+def trivalency(graph, rng=None, values=(0.1, 0.01, 0.001)):
+    """Each arc gets a probability drawn uniformly from ``values`` (default {0.1, 0.01, 0.001}).
+
+    Examples
+    --------
+    >>> import microviral as mv
+    >>> g = mv.CommunityGraph.from_edges([0, 0, 1], [1, 2, 2])
+    >>> p = mv.probabilities.trivalency(g, rng=1).prob
+    >>> set(p.tolist()) <= {0.1, 0.01, 0.001}
+    True
+    """
+    _check_graph(graph)
+    values = check_probability_array(values, "values", len(np.atleast_1d(values)))
+    if values.size == 0:
+        raise ValueError("'values' must hold at least one probability.")
+    source = check_rng(rng)
+    gen = source if isinstance(source, np.random.Generator) else np.random.default_rng(source)
+    return graph.with_prob(values[gen.integers(0, values.size, size=graph.n_arcs)])
+
+
+def from_array(graph, values, *, per="arc"):
+    """Probabilities from an array: one per arc (``per="arc"``), or one per edge of an
+    undirected graph in the order of ``graph.to_networkx()`` edges is not tracked, so
+    only ``per="arc"`` and ``per="head"`` (one value per node, given to its in-arcs) exist.
+
+    Examples
+    --------
+    >>> import microviral as mv
+    >>> g = mv.CommunityGraph.from_edges([0, 1], [1, 2])
+    >>> mv.probabilities.from_array(g, [0.2, 0.9], per="arc").prob.tolist()
+    [0.2, 0.9]
+    >>> mv.probabilities.from_array(g, [0.0, 0.5, 0.7], per="head").prob.tolist()
+    [0.5, 0.7]
+    """
+    _check_graph(graph)
+    if per == "arc":
+        return graph.with_prob(check_probability_array(values, "values", graph.n_arcs))
+    if per == "head":
+        node_p = check_probability_array(values, "values", graph.n_nodes)
+        return graph.with_prob(node_p[graph.targets])
+    raise ValueError(f"'per' must be 'arc' or 'head'. Got {per!r}.")
+
+
+def by_community(graph, p):
+    """Arc ``u -> v`` gets ``p[community of v]``: a per-community resonance.
+
+    ``p`` is a sequence indexed by label or a dict from community name (or label)
+    to probability; communities missing from the dict raise.
+
+    Examples
+    --------
+    >>> import microviral as mv
+    >>> g = mv.CommunityGraph.from_edges([0, 1], [1, 2], community=["x", "x", "y"])
+    >>> mv.probabilities.by_community(g, {"x": 0.2, "y": 0.05}).prob.tolist()
+    [0.2, 0.05]
+    """
+    _check_graph(graph)
+    if isinstance(p, dict):
+        per = np.full(graph.n_communities, np.nan)
+        for name, value in p.items():
+            per[graph.community_label(name, "p")] = check_probability(value, f"p[{name!r}]")
+        if np.isnan(per).any():
+            missing = [graph.community_names[i] for i in np.flatnonzero(np.isnan(per))[:5]]
+            raise ValueError(f"'p' must give a probability for every community. Missing {missing}.")
+    else:
+        per = check_probability_array(p, "p", graph.n_communities)
+    return graph.with_prob(per[graph.community[graph.targets]])
+
+
+def resonance(graph, target, p_in, p_out):
+    """Content made for a niche: arcs landing inside ``target`` get ``p_in``, all others ``p_out``.
+
+    Parameters
+    ----------
+    graph : CommunityGraph
+    target : community name or label, boolean mask, or node indices
+    p_in, p_out : float in [0, 1]
+
+    Examples
+    --------
+    >>> import microviral as mv
+    >>> g = mv.CommunityGraph.from_edges([0, 1], [1, 2], community=["x", "x", "y"])
+    >>> mv.probabilities.resonance(g, "y", p_in=0.5, p_out=0.1).prob.tolist()
+    [0.1, 0.5]
+    """
+    _check_graph(graph)
+    p_in = check_probability(p_in, "p_in")
+    p_out = check_probability(p_out, "p_out")
+    mask = graph.target_mask(target)
+    return graph.with_prob(np.where(mask[graph.targets], p_in, p_out))

@@ -1,0 +1,278 @@
+"""simulate(): the only caller of the independent-cascade kernel."""
+
+import os
+from contextlib import contextmanager
+
+import numpy as np
+
+from . import __version__
+from ._rng import check_rng, run_keys, seed_material
+from ._validation import _describe, check_bool, check_int, check_node_array
+from .graph import CommunityGraph
+from .results import CascadeResult
+
+__all__ = ["simulate", "simulate_keys", "check_memory"]
+
+# Per-round counts start this wide; runs with more rounds are replayed wider (exactly, from their keys).
+_ROUND_WIDTH = 32
+_MEMORY_FRACTION = 0.5
+
+
+def _available_memory():
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except Exception:  # psutil is optional
+        try:
+            return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (ValueError, OSError, AttributeError):
+            return 8 * 2**30
+
+
+def check_memory(n_bytes, what):
+    """Refuse up front a request whose outputs would not fit in memory."""
+    limit = _MEMORY_FRACTION * _available_memory()
+    if n_bytes > limit:
+        raise MemoryError(
+            f"{what} would need about {n_bytes / 2**30:.2f} GiB, more than half of the "
+            f"{limit / _MEMORY_FRACTION / 2**30:.2f} GiB available; ask for fewer runs or rounds."
+        )
+
+
+@contextmanager
+def _threads(n_threads):
+    import numba
+
+    if n_threads is None:
+        yield numba.get_num_threads()
+        return
+    old = numba.get_num_threads()
+    numba.set_num_threads(n_threads)
+    try:
+        yield n_threads
+    finally:
+        numba.set_num_threads(old)
+
+
+def check_graph(graph, name="graph"):
+    if not isinstance(graph, CommunityGraph):
+        raise TypeError(f"'{name}' must be a microviral.CommunityGraph. Got {_describe(graph)}.")
+    return graph
+
+
+def check_keys(keys):
+    arr = np.asarray(keys)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"'keys' must be a non-empty 1-d array of uint64 run keys. Got shape {arr.shape}.")
+    if arr.dtype != np.uint64:
+        if arr.dtype.kind not in "iu" or arr.dtype.kind == "b":
+            raise TypeError(f"'keys' must hold uint64 run keys. Got {_describe(arr)}.")
+        if arr.size and arr.min() < 0:
+            raise ValueError("'keys' must be non-negative (uint64).")
+    return np.ascontiguousarray(arr, dtype=np.uint64)
+
+
+def simulate_keys(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=True, n_chunks=None):
+    """Run one cascade per key on trusted, validated arrays; return a dict of per-run arrays.
+
+    This is the engine's inner entry point, shared by :func:`simulate`, the
+    seeding strategies and the Dask backend. ``seeds`` is int32, ``in_target``
+    uint8 of length ``n_nodes``, ``keys`` uint64.
+    """
+    import numba
+
+    from ._kernels.ic import ic_runs
+
+    n_runs = keys.size
+    n_comm = graph.n_communities if by_community else 0
+    width = min(_ROUND_WIDTH, graph.n_nodes + 1)
+    check_memory(n_runs * (3 * 8 + 2 * width * 4 + n_comm * 4), f"{n_runs} runs")
+    if n_chunks is None:
+        n_chunks = min(n_runs, 8 * numba.get_num_threads())
+    reach = np.empty(n_runs, dtype=np.int64)
+    hits = np.empty(n_runs, dtype=np.int64)
+    rounds = np.empty(n_runs, dtype=np.int64)
+    by_round = np.zeros((n_runs, width), dtype=np.int32)
+    by_round_t = np.zeros((n_runs, width), dtype=np.int32)
+    comm = np.zeros((n_runs if n_comm else 0, n_comm), dtype=np.int32)
+    args = (graph.offsets, graph.targets, graph.prob, seeds, in_target, graph.community)
+    ic_runs(*args, keys, max_rounds, n_chunks, reach, hits, rounds, by_round, by_round_t, comm)
+    needed = int(rounds.max()) + 1 if n_runs else 1
+    if needed > width:
+        # Replay only the long runs, wide enough for their every round; same keys, same worlds.
+        long_runs = np.flatnonzero(rounds + 1 > width)
+        check_memory(long_runs.size * 2 * needed * 4 + n_runs * 2 * needed * 4,
+                     f"per-round counts for {n_runs} runs x {needed} rounds")
+        sub = keys[long_runs]
+        m = sub.size
+        r2, h2, k2 = np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64)
+        b2 = np.zeros((m, needed), dtype=np.int32)
+        bt2 = np.zeros((m, needed), dtype=np.int32)
+        c2 = np.zeros((0, n_comm), dtype=np.int32)
+        ic_runs(*args, sub, max_rounds, min(m, n_chunks), r2, h2, k2, b2, bt2, c2)
+        wide = np.zeros((n_runs, needed), dtype=np.int32)
+        wide_t = np.zeros((n_runs, needed), dtype=np.int32)
+        wide[:, :width] = by_round
+        wide_t[:, :width] = by_round_t
+        wide[long_runs] = b2
+        wide_t[long_runs] = bt2
+        by_round, by_round_t = wide, wide_t
+    else:
+        by_round, by_round_t = by_round[:, :needed], by_round_t[:, :needed]
+    return dict(reach=reach, target_activated=hits, rounds=rounds, new_by_round=np.ascontiguousarray(by_round),
+                new_target_by_round=np.ascontiguousarray(by_round_t), community_activated=comm if n_comm else None)
+
+
+def merge_outputs(parts):
+    """Concatenate per-chunk outputs of :func:`simulate_keys` in run order (pads per-round columns)."""
+    width = max(p["new_by_round"].shape[1] for p in parts)
+    out = {}
+    for name in ("reach", "target_activated", "rounds"):
+        out[name] = np.concatenate([p[name] for p in parts])
+    for name in ("new_by_round", "new_target_by_round"):
+        out[name] = np.concatenate(
+            [np.pad(p[name], ((0, 0), (0, width - p[name].shape[1]))) for p in parts], axis=0
+        )
+    comm = [p["community_activated"] for p in parts]
+    out["community_activated"] = None if comm[0] is None else np.concatenate(comm, axis=0)
+    return out
+
+
+def prepare(graph, seeds, target, n_runs, rng, keys, max_rounds):
+    """Validate the public arguments of :func:`simulate`; return trusted arrays and provenance."""
+    check_graph(graph)
+    seeds = check_node_array(seeds, "seeds", graph.n_nodes)
+    mask = graph.target_mask(target)
+    in_target = np.ascontiguousarray(mask, dtype=np.uint8)
+    if keys is not None:
+        if rng is not None:
+            raise ValueError("Give either 'rng' or 'keys', not both.")
+        keys = check_keys(keys)
+        material = {"kind": "keys"}
+    else:
+        n_runs = check_int(n_runs, "n_runs", minimum=1, maximum=2**31 - 1)
+        source = check_rng(rng)
+        material = seed_material(source)
+        keys = run_keys(source, n_runs)
+    max_rounds = -1 if max_rounds is None else check_int(max_rounds, "max_rounds", minimum=0)
+    provenance = {
+        "rng": material,
+        "microviral_version": __version__,
+        "graph_sha256": graph.fingerprint(),
+        "community_sizes": graph.community_sizes(),
+    }
+    return seeds, mask, in_target, keys, max_rounds, provenance
+
+
+def simulate(graph, seeds, *, n_runs=1000, target=None, rng=None, max_rounds=None, keys=None, by_community=True,
+             n_threads=None, progress=None, backend="local", client=None, chunk_size=None):
+    """Run independent-cascade simulations from ``seeds`` and measure penetration of ``target``.
+
+    Each run is one live-edge world fixed by its 64-bit key: arc ``e`` is live in
+    run ``r`` iff a stateless hash of ``(keys[r], e)`` falls below ``prob[e]``. The
+    result therefore does not depend on the number of threads, on chunking, on
+    Dask workers or on the seed set: two seed sets simulated with the same
+    ``rng`` see the same worlds (paired comparison).
+
+    Parameters
+    ----------
+    graph : CommunityGraph
+    seeds : array-like of int
+        Initially active nodes (indices; use ``graph.index_of`` to map original ids).
+        Non-empty, in range, no repeats.
+    n_runs : int, default 1000
+        Number of independent cascades. Ignored when ``keys`` is given.
+    target : community name or label, boolean mask, node indices, or None
+        The community whose penetration is measured. None: the whole graph.
+    rng : None, int, numpy SeedSequence or Generator
+        Source of the per-run keys. The same ``rng`` gives bit-identical results.
+    max_rounds : int, optional
+        Stop each cascade after this many rounds (None: run to the end).
+    keys : array-like of uint64, optional
+        Explicit run keys (e.g. ``result.keys[[i]]`` to replay run ``i``).
+    by_community : bool, default True
+        Count activated nodes per community in each run.
+    n_threads : int, optional
+        numba threads for this call (default: numba's setting). Results do not depend on it.
+    progress : bool, optional
+        Show a progress bar (default: only for long runs in an interactive terminal).
+    backend : {"local", "dask"}, default "local"
+        "dask" runs chunks of runs on a Dask cluster (``pip install microviral[dask]``).
+    client : dask.distributed.Client or str, optional
+        Cluster (or scheduler address) for ``backend="dask"``; default a LocalCluster.
+    chunk_size : int, optional
+        Runs per chunk (progress and interruption happen between chunks; Dask tasks).
+
+    Returns
+    -------
+    CascadeResult
+
+    Raises
+    ------
+    TypeError, ValueError
+        Bad graph, seeds out of range, duplicated or empty, unknown target, ``n_runs <= 0``...
+    MemoryError
+        Outputs that would not fit in memory are refused up front.
+
+    Examples
+    --------
+    >>> import microviral as mv
+    >>> g = mv.CommunityGraph.from_edges([0, 0, 0], [1, 2, 3], prob=0.5, community=[0, 0, 1, 1])
+    >>> res = mv.simulate(g, [0], n_runs=2000, target=1, rng=42)
+    >>> round(float(res.reach.mean()), 1)  # 1 + 3 * 0.5
+    2.5
+    >>> res2 = mv.simulate(g, [0], n_runs=2000, target=1, rng=42)
+    >>> bool((res.reach == res2.reach).all())
+    True
+    """
+    seeds, mask, in_target, keys, max_rounds, provenance = prepare(graph, seeds, target, n_runs, rng, keys,
+                                                                    max_rounds)
+    by_community = check_bool(by_community, "by_community")
+    n_threads = check_int(n_threads, "n_threads", minimum=1, allow_none=True)
+    if n_threads is not None:
+        import numba
+
+        if n_threads > numba.config.NUMBA_NUM_THREADS:
+            raise ValueError(f"'n_threads' must be <= {numba.config.NUMBA_NUM_THREADS} (numba's maximum). "
+                             f"Got {n_threads}.")
+    if chunk_size is not None:
+        chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    if backend == "dask":
+        from .distributed import simulate_dask
+
+        out = simulate_dask(graph, seeds, in_target, keys, max_rounds=max_rounds, by_community=by_community,
+                            client=client, chunk_size=chunk_size, progress=progress)
+    elif backend == "local":
+        if client is not None:
+            raise ValueError("'client' is only used with backend='dask'.")
+        out = _simulate_local(graph, seeds, in_target, keys, max_rounds, by_community, n_threads, progress,
+                              chunk_size)
+    else:
+        raise ValueError(f"'backend' must be 'local' or 'dask'. Got {backend!r}.")
+    return CascadeResult(**out, keys=keys, seeds=seeds, target_mask=mask, n_nodes=graph.n_nodes,
+                         community_names=graph.community_names, provenance=provenance)
+
+
+def _simulate_local(graph, seeds, in_target, keys, max_rounds, by_community, n_threads, progress, chunk_size):
+    n_runs = keys.size
+    work = float(n_runs) * max(graph.n_arcs, 1)
+    if chunk_size is None:
+        # Chunks of about 2e9 arc visits (a few seconds) keep Ctrl-C and progress responsive.
+        chunk_size = max(1, min(n_runs, int(2e9 / max(graph.n_arcs, 1))))
+    bounds = list(range(0, n_runs, chunk_size)) + [n_runs]
+    if progress is None:
+        import sys
+
+        progress = len(bounds) > 2 and work > 5e9 and sys.stderr.isatty()
+    parts = []
+    with _threads(n_threads):
+        steps = range(len(bounds) - 1)
+        if progress:
+            from tqdm.auto import tqdm
+
+            steps = tqdm(steps, desc="cascades", unit="chunk")
+        for i in steps:
+            parts.append(simulate_keys(graph, seeds, in_target, keys[bounds[i]:bounds[i + 1]],
+                                       max_rounds=max_rounds, by_community=by_community))
+    return parts[0] if len(parts) == 1 else merge_outputs(parts)
