@@ -23,3 +23,12 @@ __all__ = [
     "simulate",
     "__version__",
 ]
+
+# Each block below belongs to one module; extend only your own block.
+# [io]
+# [generators]
+# [datasets]
+# [seeding]
+# [compare]
+# [plot]
+# [distributed]
