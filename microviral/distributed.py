@@ -1,0 +1,392 @@
+"""The Dask backend: chunks of runs on a ``dask.distributed`` cluster, with the local results.
+
+``simulate(..., backend="dask")`` cuts the run keys into chunks, sends the graph's
+arrays to every worker once (``client.scatter(..., broadcast=True)``), runs one
+task per chunk with the same engine as the local backend
+(:func:`microviral.simulate.simulate_keys`) and merges the chunks in run order.
+Each run depends only on its 64-bit key, so the result is bit-identical to the
+local backend whatever the number of workers, threads per worker or chunk size,
+and a chunk lost with its worker is simply recomputed.
+
+Dask is optional (``pip install microviral[dask]``); this module imports it only
+when a function here is called, so ``import microviral`` stays fast.
+"""
+
+import contextlib
+import math
+import os
+import threading
+import uuid
+import weakref
+
+import numpy as np
+
+from ._validation import _describe, check_bool, check_float, check_int, check_node_array
+
+__all__ = ["client_context", "simulate_dask", "default_chunk_size"]
+
+_INSTALL_HINT = "pip install microviral[dask]"
+# Dask retries a chunk whose task raised (e.g. a worker running out of memory) this many times; a chunk
+# lost with a dead worker is rescheduled by the scheduler itself (``distributed.scheduler.allowed-failures``).
+_RETRIES = 2
+# Default chunking: about this many chunks per Dask thread (load balance, progress), never chunks so
+# small that the fixed cost per task (a few ms, see docs/scaling.md) dominates.
+_CHUNKS_PER_THREAD = 4
+_MIN_ARC_VISITS_PER_CHUNK = 2e7
+_MAX_ARC_VISITS_PER_CHUNK = 2e9
+_MAX_CHUNKS = 10_000
+
+# One scattered graph per client, reused by consecutive calls on the same graph (e.g. ``compare`` running
+# every strategy on one graph ships the graph once, not once per strategy).
+_SCATTERED = weakref.WeakKeyDictionary()
+# Some numba threading layers (workqueue) must not launch parallel kernels from two threads at once.
+_KERNEL_LOCK = threading.Lock()
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError as exc:  # pragma: no cover - exercised only where dask is absent
+        raise ImportError(
+            f"The Dask backend needs dask.distributed, which is not installed. Install it with "
+            f"`{_INSTALL_HINT}` (or `pip install 'dask[distributed]'`)."
+        ) from exc
+    return distributed
+
+
+def _connect_timeout(timeout):
+    if timeout is None:
+        import dask.config
+        from dask.utils import parse_timedelta
+
+        return float(parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), default="seconds"))
+    return check_float(timeout, "timeout", low=0.0, low_open=True)
+
+
+@contextlib.contextmanager
+def client_context(client=None, *, n_workers=2, threads_per_worker=1, timeout=None):
+    """Yield a running ``dask.distributed.Client``; close what this call started.
+
+    Parameters
+    ----------
+    client : None, dask.distributed.Client, a Dask cluster object, or str
+        None: start a ``LocalCluster`` of worker processes on this machine and
+        close it (and its processes) on exit, also after an error. A ``Client``:
+        use it as it is and leave it open. A cluster object (``LocalCluster``,
+        ``SLURMCluster``, ``KubeCluster``...): connect a client to it, close the
+        client on exit and leave the cluster running. A str: the address of a
+        running scheduler (``"tcp://10.0.0.5:8786"``), connected to and
+        disconnected from on exit.
+    n_workers, threads_per_worker : int, default 2 and 1
+        Size of the LocalCluster started when ``client`` is None.
+    timeout : float, optional
+        Seconds to wait for a scheduler given by address. Default: Dask's
+        ``distributed.comm.timeouts.connect`` setting.
+
+    Yields
+    ------
+    dask.distributed.Client
+
+    Raises
+    ------
+    ImportError
+        dask.distributed is not installed (``pip install microviral[dask]``).
+    TypeError
+        ``client`` is none of the above.
+    ValueError
+        The client is closed or closing.
+    ConnectionError
+        No scheduler answered at the given address within ``timeout``.
+
+    Examples
+    --------
+    >>> from dask.distributed import Client, LocalCluster
+    >>> from microviral.distributed import client_context
+    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+    ...     with Client(cluster) as client, client_context(client) as c:
+    ...         c is client
+    True
+    >>> with client_context() as c:  # a LocalCluster of 2 worker processes  # doctest: +SKIP
+    ...     len(c.scheduler_info()["workers"])
+    2
+    """
+    distributed = _import_distributed()
+    if client is None:
+        n_workers = check_int(n_workers, "n_workers", minimum=1)
+        threads_per_worker = check_int(threads_per_worker, "threads_per_worker", minimum=1)
+        import logging
+
+        cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
+                                           processes=True, dashboard_address=None,
+                                           silence_logs=logging.ERROR)
+        try:
+            own = distributed.Client(cluster)
+            try:
+                yield own
+            finally:
+                _SCATTERED.pop(own, None)
+                own.close()
+        finally:
+            cluster.close()
+        return
+    if isinstance(client, distributed.Client):
+        status = getattr(client, "status", None)
+        if status != "running":
+            raise ValueError(f"'client' must be a running dask.distributed.Client. Got a client whose status "
+                             f"is {status!r}; create a new Client or pass client=None for a LocalCluster.")
+        yield client
+        return
+    if isinstance(client, str):
+        address = client.strip()
+        if not address:
+            raise ValueError("'client' must be a scheduler address such as 'tcp://10.0.0.5:8786'. Got ''.")
+        seconds = _connect_timeout(timeout)
+        try:
+            own = distributed.Client(address, timeout=seconds)
+        except (OSError, TimeoutError) as exc:
+            raise ConnectionError(f"Could not reach a Dask scheduler at {address!r} within {seconds:g} s "
+                                  f"(is the scheduler running and the address right?): {exc}") from exc
+        except ValueError as exc:
+            raise ValueError(f"'client' must be a scheduler address such as 'tcp://10.0.0.5:8786'. "
+                             f"Got {address!r}: {exc}") from exc
+        try:
+            yield own
+        finally:
+            _SCATTERED.pop(own, None)
+            own.close()
+        return
+    from distributed.deploy import Cluster
+
+    if isinstance(client, Cluster):
+        own = distributed.Client(client)
+        try:
+            yield own
+        finally:
+            _SCATTERED.pop(own, None)
+            own.close()
+        return
+    raise TypeError(f"'client' must be None, a dask.distributed.Client, a Dask cluster or a scheduler address "
+                    f"string. Got {_describe(client)}.")
+
+
+def _worker_threads(client):
+    """{worker address: Dask threads} for every worker, and their total."""
+    threads = {addr: int(n) for addr, n in client.nthreads().items()}
+    return threads, max(1, sum(threads.values()))
+
+
+def default_chunk_size(n_runs, n_arcs, n_threads):
+    """Runs per Dask task when ``chunk_size`` is not given.
+
+    About four chunks per Dask thread, so that fast workers take more chunks and
+    progress moves, but no chunk under ~2e7 arc visits (the fixed cost of a task,
+    a few milliseconds, stays small beside its work) nor over ~2e9 (a lost chunk
+    costs seconds, not minutes).
+
+    Parameters
+    ----------
+    n_runs : int
+        Number of runs to split.
+    n_arcs : int
+        Arcs in the graph (a run visits each arc at most once).
+    n_threads : int
+        Dask threads across the cluster.
+
+    Returns
+    -------
+    int
+        A chunk size in ``[1, n_runs]``.
+
+    Examples
+    --------
+    >>> from microviral.distributed import default_chunk_size
+    >>> default_chunk_size(100_000, 1_000_000, n_threads=8)  # 32 chunks of 3,125 runs
+    3125
+    >>> default_chunk_size(1_000, 100, n_threads=8)  # small work: one chunk
+    1000
+    """
+    n_runs = check_int(n_runs, "n_runs", minimum=1)
+    n_arcs = max(1, check_int(n_arcs, "n_arcs", minimum=0))
+    n_threads = check_int(n_threads, "n_threads", minimum=1)
+    size = math.ceil(n_runs / (_CHUNKS_PER_THREAD * n_threads))
+    size = max(size, math.ceil(_MIN_ARC_VISITS_PER_CHUNK / n_arcs), math.ceil(n_runs / _MAX_CHUNKS))
+    size = min(size, max(1, int(_MAX_ARC_VISITS_PER_CHUNK / n_arcs)))
+    return int(max(1, min(n_runs, size)))
+
+
+def _host_threads(threads):
+    """Dask threads per host: each task gets the host's cores shared among them as numba threads."""
+    from distributed.comm import get_address_host
+
+    hosts = {}
+    for addr, n in threads.items():
+        host = get_address_host(addr)
+        hosts[host] = hosts.get(host, 0) + n
+    return hosts
+
+
+def _cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _needs_lock(numba):
+    try:
+        return numba.threading_layer() == "workqueue"
+    except ValueError:  # no parallel kernel has run yet in this process: be safe
+        return True
+
+
+def _run_chunk(graph, seeds, in_target, keys, max_rounds, by_community, host_threads):
+    """One Dask task: the local engine on a slice of run keys (each run depends only on its key)."""
+    import numba
+
+    from .simulate import _threads, simulate_keys
+
+    try:
+        from distributed import get_worker
+        from distributed.comm import get_address_host
+
+        worker = get_worker()
+        sharing = host_threads.get(get_address_host(worker.address)) or worker.state.nthreads
+    except Exception:  # a restarted worker on a new host, or called outside a worker
+        sharing = 1
+    n_threads = max(1, min(numba.config.NUMBA_NUM_THREADS, _cores() // max(1, sharing)))
+    lock = _KERNEL_LOCK if _needs_lock(numba) else contextlib.nullcontext()
+    with lock, _threads(n_threads):
+        return simulate_keys(graph, seeds, in_target, keys, max_rounds=max_rounds, by_community=by_community)
+
+
+def _scatter(client, graph, seeds, in_target):
+    """Futures of the graph (shipped once per client and graph) and of this call's seeds and target."""
+    cached = _SCATTERED.get(client)
+    if cached is not None and cached[0] is graph and cached[1].status == "finished":
+        graph_future = cached[1]
+    else:
+        graph_future = client.scatter(graph, broadcast=True, hash=False)
+        _SCATTERED[client] = (graph, graph_future)
+    seeds_future, target_future = client.scatter([seeds, in_target], broadcast=True, hash=False)
+    return graph_future, seeds_future, target_future
+
+
+def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=True, client=None,
+                  chunk_size=None, progress=None):
+    """Run one cascade per key on a Dask cluster; return what :func:`simulate_keys` returns.
+
+    This is the engine behind ``simulate(..., backend="dask")``; most users call
+    that instead. The keys are cut into chunks of ``chunk_size`` runs, one Dask
+    task per chunk (with retries), and the per-chunk outputs are merged in run
+    order, so the result equals the local backend's bit for bit.
+
+    Parameters
+    ----------
+    graph : CommunityGraph
+        Sent to every worker once (broadcast), not once per task.
+    seeds : array of int32
+        Initially active nodes.
+    in_target : array of uint8, shape (n_nodes,)
+        1 for members of the target community.
+    keys : array of uint64
+        One key per run.
+    max_rounds : int, default -1
+        Rounds per cascade, -1 for no limit.
+    by_community : bool, default True
+        Count activations per community in each run.
+    client : None, dask.distributed.Client, cluster or str
+        Where to run (see :func:`client_context`). None: a LocalCluster of 2
+        worker processes, closed afterwards.
+    chunk_size : int, optional
+        Runs per task (default :func:`default_chunk_size`).
+    progress : bool, optional
+        A tqdm bar over completed chunks (default: only for long runs in an
+        interactive terminal).
+
+    Returns
+    -------
+    dict
+        Per-run arrays: ``reach``, ``target_activated``, ``rounds``,
+        ``new_by_round``, ``new_target_by_round``, ``community_activated``.
+
+    Raises
+    ------
+    ImportError
+        dask.distributed is not installed.
+    TypeError, ValueError
+        Bad ``client``, ``chunk_size < 1`` or malformed arrays.
+    ConnectionError
+        An unreachable scheduler address.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import microviral as mv
+    >>> from dask.distributed import Client, LocalCluster
+    >>> from microviral.distributed import simulate_dask
+    >>> g = mv.CommunityGraph.from_edges([0, 0, 1], [1, 2, 3], prob=0.5, community=[0, 0, 1, 1])
+    >>> keys = np.arange(1, 101, dtype=np.uint64)
+    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+    ...     with Client(cluster) as client:
+    ...         out = simulate_dask(g, np.array([0], np.int32), g.target_mask(1).astype(np.uint8), keys,
+    ...                             client=client, chunk_size=30)
+    >>> local = mv.simulate(g, [0], keys=keys, target=1)
+    >>> bool((out["reach"] == local.reach).all())
+    True
+    """
+    from .simulate import check_graph, check_keys, check_memory, merge_outputs
+
+    check_graph(graph)
+    seeds = np.ascontiguousarray(check_node_array(seeds, "seeds", graph.n_nodes), dtype=np.int32)
+    in_target = np.ascontiguousarray(in_target, dtype=np.uint8)
+    if in_target.shape != (graph.n_nodes,):
+        raise ValueError(f"'in_target' must have shape ({graph.n_nodes},). Got {in_target.shape}.")
+    keys = check_keys(keys)
+    max_rounds = check_int(max_rounds, "max_rounds", minimum=-1)
+    by_community = check_bool(by_community, "by_community")
+    chunk_size = check_int(chunk_size, "chunk_size", minimum=1, allow_none=True)
+    if progress is not None:
+        progress = check_bool(progress, "progress")
+    n_runs = keys.size
+    n_comm = graph.n_communities if by_community else 0
+    check_memory(n_runs * (3 * 8 + 2 * min(32, graph.n_nodes + 1) * 4 + n_comm * 4), f"{n_runs} runs")
+    _import_distributed()
+
+    with client_context(client) as c:
+        threads, n_threads = _worker_threads(c)
+        if chunk_size is None:
+            chunk_size = default_chunk_size(n_runs, graph.n_arcs, n_threads)
+        bounds = list(range(0, n_runs, chunk_size)) + [n_runs]
+        n_chunks = len(bounds) - 1
+        if progress is None:
+            import sys
+
+            progress = n_chunks > 1 and float(n_runs) * max(graph.n_arcs, 1) > 5e9 and sys.stderr.isatty()
+        host_threads = _host_threads(threads)
+        graph_f, seeds_f, target_f = _scatter(c, graph, seeds, in_target)
+        tag = uuid.uuid4().hex
+        futures = [
+            c.submit(_run_chunk, graph_f, seeds_f, target_f, keys[bounds[i]:bounds[i + 1]], max_rounds,
+                     by_community, host_threads, key=f"microviral-chunk-{tag}-{i}", retries=_RETRIES, pure=False)
+            for i in range(n_chunks)
+        ]
+        index = {f.key: i for i, f in enumerate(futures)}
+        parts = [None] * n_chunks
+        try:
+            from distributed import as_completed
+
+            done = as_completed(futures, with_results=True)
+            if progress:
+                from tqdm.auto import tqdm
+
+                done = tqdm(done, total=n_chunks, desc="cascades (dask)", unit="chunk")
+            for future, part in done:
+                parts[index[future.key]] = part
+                futures[index[future.key]] = None
+                future.release()
+        finally:
+            pending = [f for f in futures if f is not None]
+            if pending:
+                c.cancel(pending)
+            del futures, seeds_f, target_f, graph_f
+    return parts[0] if n_chunks == 1 else merge_outputs(parts)
