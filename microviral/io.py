@@ -1,0 +1,663 @@
+"""Edge-list and community-file reading and writing.
+
+File rules shared by :func:`read_edgelist` and :func:`read_communities`:
+
+- UTF-8 text, optionally gzip-compressed (recognised by its magic bytes or a
+  ``.gz`` suffix); a byte-order mark and Windows (CRLF) or old Mac (CR) line
+  endings are accepted.
+- One record per line. Fields are separated by commas (CSV) when the first data
+  line holds a comma, otherwise by runs of spaces or tabs; pass ``delimiter`` to
+  choose. Spaces around CSV fields are ignored. There is no quoting.
+- Everything from the ``comments`` character (default ``#``) to the end of a line
+  is ignored, and so are blank lines.
+- An optional header row: with ``header=None`` the first data row is a header
+  when one of its fields is not a number while every other row holds a number in
+  that column (``id_1,id_2`` above numeric ids); pass ``header=True`` for a file
+  whose ids are all strings.
+- Node ids are integers when every id of the edge file (and of the community
+  file) is an integer, otherwise strings, exactly as written. Nodes are numbered
+  in sorted order of their ids, so a file with ids ``0..n-1`` keeps them as
+  indices; ``graph.index_of(ids)`` maps any original ids to indices.
+- Every malformed line raises ``ValueError`` naming the file, the line number and
+  what is wrong.
+
+Examples
+--------
+>>> import microviral as mv, tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "edges.csv").write_text("source,target\\nann,bob\\nbob,cy\\n")
+>>> _ = (d / "groups.txt").write_text("ann x\\nbob x\\ncy y\\ndee y\\n")
+>>> g = mv.read_edgelist(d / "edges.csv", directed=False, community=d / "groups.txt", header=True)
+>>> g.n_nodes, g.n_arcs, g.node_ids.tolist(), g.community_names
+(4, 4, ['ann', 'bob', 'cy', 'dee'], ('x', 'y'))
+"""
+
+import gzip
+import io
+import os
+import re
+import warnings
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from ._validation import _describe, check_probability
+from .graph import CommunityGraph, DataWarning
+
+__all__ = ["read_edgelist", "read_communities", "write_edgelist", "write_communities"]
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_WS = "whitespace"
+_WS_SPLIT = re.compile(r"[ \t\v\f]+")
+
+
+# ---------------------------------------------------------------------------- reading the raw text
+def _check_path(path, name):
+    if isinstance(path, (str, os.PathLike)):
+        return Path(path)
+    raise TypeError(f"'{name}' must be a path (str or os.PathLike). Got {_describe(path)} instead.")
+
+
+def _read_text(path):
+    """Return the decoded text of ``path`` with line endings normalised to ``\\n``."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    if data[:2] == _GZIP_MAGIC or path.suffix.lower() == ".gz":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ValueError(f"{path}: cannot decompress the gzip file ({exc}).") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        start = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+        line = data.count(b"\n", 0, start) + 1
+        raise ValueError(
+            f"{path}, line {line}: undecodable bytes {data[start:start + 4]!r} (the file must be UTF-8 text)."
+        ) from None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def _check_delimiter(delimiter):
+    if delimiter is None:
+        return None
+    if not isinstance(delimiter, str):
+        raise TypeError(f"'delimiter' must be None or a one-character string. Got {_describe(delimiter)} instead.")
+    if delimiter in (" ", _WS):
+        return _WS
+    if len(delimiter) != 1 or delimiter in "\n\r" or delimiter.isalnum():
+        raise ValueError(
+            f"'delimiter' must be None, 'whitespace' or one non-alphanumeric character such as ',' or '\\t'. "
+            f"Got {delimiter!r} instead."
+        )
+    return delimiter
+
+
+def _check_comments(comments):
+    if comments is None:
+        return None
+    if not isinstance(comments, str) or len(comments) != 1 or comments in "\n\r":
+        raise ValueError(f"'comments' must be None or one character such as '#'. Got {comments!r} instead.")
+    return comments
+
+
+def _strip_comment(line, comments):
+    if comments is not None:
+        cut = line.find(comments)
+        if cut >= 0:
+            line = line[:cut]
+    return line
+
+
+def _detect_delimiter(text, comments):
+    for line in text.split("\n", 1000):
+        line = _strip_comment(line, comments)
+        if line.strip(" \t\v\f"):
+            return "," if "," in line else _WS
+    return _WS
+
+
+def _split(line, delimiter):
+    if delimiter == _WS:
+        return _WS_SPLIT.split(line.strip(" \t\v\f"))
+    return [f.strip(" \t\v\f") for f in line.split(delimiter)]
+
+
+def _tokenize_slow(text, delimiter, comments):
+    """Reference tokenizer: (rows of fields, line number of each row). Exact, pure Python."""
+    rows, lines = [], []
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = _strip_comment(line, comments)
+        if not line.strip(" \t\v\f"):
+            continue
+        rows.append(_split(line, delimiter))
+        lines.append(number)
+    return rows, lines
+
+
+def _tokenize_fast(text, delimiter, comments):
+    """pandas C tokenizer: an object array of stripped fields, or None when a row looks irregular."""
+    import pandas as pd
+
+    if not text.strip():
+        return np.empty((0, 0), dtype=object)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=r"\s+" if delimiter == _WS else delimiter, header=None, comment=comments,
+            dtype=str, keep_default_na=False, na_filter=False, engine="c", quoting=3, skip_blank_lines=True,
+            skipinitialspace=True, index_col=False,
+        )
+    except Exception:  # ragged rows and anything else: let the exact tokenizer decide
+        return None
+    fields = frame.to_numpy(dtype=object)
+    if delimiter != _WS and fields.size:
+        fields = np.asarray(np.strings.strip(fields.astype(str), " \t\v\f"), dtype=object)
+    if fields.size and (fields == "").any():
+        return None
+    return fields
+
+
+class _Table:
+    """The data rows of one file: fields as an object array, exact line numbers on demand."""
+
+    def __init__(self, path, text, delimiter, comments, n_columns, what):
+        self.path, self.text, self.comments = path, text, comments
+        self.delimiter = _detect_delimiter(text, comments) if delimiter is None else delimiter
+        self._skip = 0
+        self._lines = None
+        fields = _tokenize_fast(text, self.delimiter, comments)
+        if fields is None or (fields.size and fields.shape[1] not in n_columns):
+            rows, lines = _tokenize_slow(text, self.delimiter, comments)
+            want = n_columns[0]
+            for row, line in zip(rows, lines):
+                if len(row) not in n_columns or "" in row:
+                    shown = (" " if self.delimiter == _WS else self.delimiter).join(row)
+                    got = len(row) if "" not in row else f"{len(row)} with an empty one"
+                    hint = ""
+                    if len(row) == 3 and 3 not in n_columns and what.startswith("source"):
+                        hint = " Pass prob='column' to read a third column as probabilities."
+                    raise ValueError(
+                        f"{path}, line {line}: expected {want} columns ({what}), got {got}: {shown[:80]!r}.{hint}"
+                    )
+            fields = np.empty((len(rows), want), dtype=object)
+            for i, row in enumerate(rows):
+                fields[i, :] = row
+            self._lines = np.asarray(lines, dtype=np.int64)
+        elif fields.size == 0:
+            fields = np.empty((0, n_columns[0]), dtype=object)
+        self.fields = fields
+
+    def row_line(self, row):
+        """Line number (1-based) of data row ``row`` (after the header, if any)."""
+        if self._lines is None:
+            self._lines = np.asarray(_tokenize_slow(self.text, self.delimiter, self.comments)[1], dtype=np.int64)
+        return int(self._lines[row + self._skip])
+
+    def drop_header(self, header):
+        """Remove the header row (given, or detected) from ``fields``."""
+        if header is None:
+            header = self.fields.shape[0] >= 2 and _looks_like_header(self.fields)
+        elif not isinstance(header, (bool, np.bool_)):
+            raise TypeError(f"'header' must be None (detect), True or False. Got {_describe(header)} instead.")
+        if header and self.fields.shape[0]:
+            self.fields = self.fields[1:]
+            self._skip = 1
+        return bool(header)
+
+
+def _is_number(values):
+    """Boolean array: which strings parse as real numbers."""
+    import pandas as pd
+
+    return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").notna().to_numpy()
+
+
+def _looks_like_header(fields):
+    first = fields[0]
+    for j in range(fields.shape[1]):
+        if not _is_number(first[j:j + 1])[0] and _is_number(fields[1:, j]).all():
+            return True
+    return False
+
+
+def _as_ints(values):
+    """``values`` (object array of str) as int64, or None when some value is not an integer."""
+    if values.size == 0:
+        return np.empty(0, dtype=np.int64)
+    try:
+        return values.astype(np.int64)
+    except (ValueError, OverflowError, TypeError):
+        return None
+
+
+def _table_error(table, row, message):
+    return ValueError(f"{table.path}, line {table.row_line(row)}: {message}")
+
+
+def _read_table(path, name, *, delimiter, header, comments, n_columns, what):
+    path = _check_path(path, name)
+    text = _read_text(path)
+    table = _Table(path, text, delimiter, comments, n_columns, what)
+    table.drop_header(header)
+    return table
+
+
+def _parse_prob(table, column):
+    raw = table.fields[:, column]
+    try:
+        values = raw.astype(np.float64)
+    except ValueError:
+        ok = _is_number(raw)
+        row = int(np.flatnonzero(~ok)[0])
+        raise _table_error(table, row, f"probability {raw[row]!r} is not a number.") from None
+    bad = ~((values >= 0.0) & (values <= 1.0))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise _table_error(table, row, f"probability {raw[row]!r} is outside [0, 1].")
+    return values
+
+
+def _parse_labels(values):
+    ints = _as_ints(values)
+    return ints if ints is not None else values.astype(str)
+
+
+def _ids(*columns):
+    """Convert id columns jointly: all int64 when every id is an integer, else all str."""
+    ints = [_as_ints(c) for c in columns]
+    if all(i is not None for i in ints):
+        return ints
+    return [c.astype(str) for c in columns]
+
+
+# ---------------------------------------------------------------------------- public readers
+def read_communities(path, *, delimiter=None, header=None, comments="#"):
+    """Read a community file: one ``<node id> <label>`` pair per line.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file (plain or gzip). Same format rules as :func:`read_edgelist`.
+    delimiter : str, optional
+        ``","``, ``"\\t"``, ``"whitespace"``... Default: detected from the first data line.
+    header : bool or None, default None
+        Whether the first data row is a header; None detects it.
+    comments : str or None, default "#"
+        Comment character.
+
+    Returns
+    -------
+    dict
+        Node id -> label. Ids and labels are ints when every one of them is an
+        integer, strings otherwise.
+
+    Raises
+    ------
+    TypeError
+        ``path`` is not a path.
+    ValueError
+        A line does not have two fields, a node appears twice, bytes are not UTF-8,
+        or the file holds no label; the message names the file and the line.
+
+    Examples
+    --------
+    >>> import microviral as mv, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "labels.csv"
+    >>> _ = p.write_text("id,target\\n0,1\\n1,0\\n7,1\\n")
+    >>> mv.read_communities(p)
+    {0: 1, 1: 0, 7: 1}
+    """
+    ids, labels, _ = _read_label_table(path, "path", delimiter=delimiter, header=header, comments=comments)
+    (ids,) = _ids(ids)
+    return dict(zip(ids.tolist(), labels.tolist()))
+
+
+def _read_label_table(path, name, *, delimiter, header, comments):
+    delimiter = _check_delimiter(delimiter)
+    comments = _check_comments(comments)
+    table = _read_table(path, name, delimiter=delimiter, header=header, comments=comments, n_columns=(2,),
+                        what="node label")
+    if table.fields.shape[0] == 0:
+        raise ValueError(f"{table.path}: no community labels found (the file has no data rows).")
+    ids = table.fields[:, 0]
+    labels = _parse_labels(table.fields[:, 1])
+    (key,) = _ids(ids)
+    order = np.argsort(key, kind="stable")
+    same = key[order][1:] == key[order][:-1]
+    if same.any():
+        row = int(order[1:][same].min())
+        raise _table_error(table, row, f"node {key[row].item()!r} is given a label a second time.")
+    return ids, labels, table
+
+
+def read_edgelist(path, *, directed=True, community=None, delimiter=None, header=None, comments="#", prob=None,
+                  self_loops="drop", duplicates="drop"):
+    """Read a graph from an edge-list file (whitespace-separated or CSV, plain or gzip).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        One edge per line, ``<source> <target>`` (plus ``<probability>`` with
+        ``prob="column"``). See the module documentation for the format rules
+        (comments, header detection, delimiters, gzip, id types).
+    directed : bool, default True
+        If False, each line is an undirected edge: two arcs with independent coins.
+    community : path, array-like, dict or None
+        A community file (two columns, node id and label, read with the same
+        rules; see :func:`read_communities`), a label per node in node-index
+        order (sorted ids), or a dict from node id to label. Nodes listed in the
+        community file but absent from the edge file are added as **isolated
+        nodes**; a node of the edge file missing from the community file is an
+        error. None puts every node in one community ``"all"``. The community
+        file's delimiter and header are detected on their own (``delimiter`` and
+        ``header`` apply to the edge file); for full control read it with
+        :func:`read_communities` and pass the dict.
+    delimiter : str, optional
+        ``","``, ``"\\t"``, ``"whitespace"`` or another single character.
+        Default: comma if the first data line holds one, else runs of spaces/tabs.
+    header : bool or None, default None
+        Whether the edge file's first data row is a header. None detects it
+        (see the module documentation).
+    comments : str or None, default "#"
+        Text from this character to the end of a line is ignored.
+    prob : None, float or "column"
+        None gives every arc probability 0.1; a float gives every arc that
+        probability; ``"column"`` reads a third column (each in [0, 1]).
+    self_loops : {"drop", "raise"}, default "drop"
+        Self-loops are dropped and counted (a :class:`DataWarning` naming the
+        file, and ``graph.info["self_loops_dropped"]``), or rejected with their line.
+    duplicates : {"drop", "combine", "raise"}, default "drop"
+        Repeated edges (for undirected graphs ``v u`` after ``u v`` too): keep the
+        first, combine as parallel chances ``1 - prod(1 - p)``, or reject with
+        their line. Dropped or combined ones are counted as for self-loops.
+
+    Returns
+    -------
+    CommunityGraph
+        With ``node_ids`` holding the original ids (sorted), so
+        ``graph.index_of(ids)`` maps them to node indices.
+
+    Raises
+    ------
+    TypeError
+        An argument has the wrong type.
+    ValueError
+        A malformed line (wrong number of columns, a probability that is not a
+        number or lies outside [0, 1], undecodable bytes), with file and line
+        number; an unreadable gzip file; a node without a community label; an
+        empty file; a rejected self-loop or duplicate.
+
+    Examples
+    --------
+    >>> import microviral as mv, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "edges.txt"
+    >>> _ = p.write_text("# a comment\\n10 20 0.5\\n20 30 0.25\\n")
+    >>> g = mv.read_edgelist(p, prob="column")
+    >>> g.n_nodes, g.n_arcs, g.node_ids.tolist(), g.prob.tolist()
+    (3, 2, [10, 20, 30], [0.5, 0.25])
+    >>> g.index_of([30, 10]).tolist()
+    [2, 0]
+    """
+    if not isinstance(directed, (bool, np.bool_)):
+        raise TypeError(f"'directed' must be a bool. Got {_describe(directed)} instead.")
+    if self_loops not in ("drop", "raise"):
+        raise ValueError(f"'self_loops' must be 'drop' or 'raise'. Got {self_loops!r} instead.")
+    if duplicates not in ("drop", "combine", "raise"):
+        raise ValueError(f"'duplicates' must be 'drop', 'combine' or 'raise'. Got {duplicates!r} instead.")
+    prob_column = False
+    if isinstance(prob, str):
+        if prob != "column":
+            raise ValueError(f"'prob' must be None, a float in [0, 1] or 'column'. Got {prob!r} instead.")
+        prob_column = True
+    elif prob is not None:
+        prob = check_probability(prob, "prob")
+    delimiter = _check_delimiter(delimiter)
+    comments = _check_comments(comments)
+    label_path = None
+    if isinstance(community, (str, os.PathLike)):
+        label_path = Path(community)
+    n_columns = (3,) if prob_column else (2,)
+    what = "source target probability" if prob_column else "source target"
+    table = _read_table(path, "path", delimiter=delimiter, header=header, comments=comments, n_columns=n_columns,
+                        what=what)
+    fields = table.fields
+    n_edges = fields.shape[0]
+    if prob_column:
+        edge_prob = _parse_prob(table, 2) if n_edges else np.empty(0)
+    else:
+        edge_prob = np.full(n_edges, 0.1 if prob is None else prob)
+    src_raw = fields[:, 0] if n_edges else np.empty(0, dtype=object)
+    dst_raw = fields[:, 1] if n_edges else np.empty(0, dtype=object)
+
+    if label_path is not None:
+        lab_ids_raw, lab_values, lab_table = _read_label_table(label_path, "community", delimiter=None,
+                                                               header=None, comments=comments)
+        src_ids, dst_ids, lab_ids = _ids(src_raw, dst_raw, lab_ids_raw)
+    else:
+        src_ids, dst_ids = _ids(src_raw, dst_raw)
+        lab_ids = src_ids[:0]
+    if n_edges == 0 and lab_ids.size == 0:
+        raise ValueError(f"{table.path}: no edges found (the file has no data rows).")
+    all_ids = np.concatenate([src_ids, dst_ids, lab_ids])
+    node_ids, inverse = np.unique(all_ids, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    src = inverse[:n_edges]
+    dst = inverse[n_edges:2 * n_edges]
+    n_nodes = node_ids.size
+
+    labels = None
+    if label_path is not None:
+        labels = np.empty(n_nodes, dtype=lab_values.dtype)
+        has = np.zeros(n_nodes, dtype=bool)
+        lab_index = inverse[2 * n_edges:]
+        labels[lab_index] = lab_values
+        has[lab_index] = True
+        if not has.all():
+            missing = node_ids[~has]
+            raise ValueError(
+                f"{lab_table.path}: no community label for {missing.size} node(s) of {table.path}, "
+                f"e.g. {missing[:5].tolist()}."
+            )
+    elif community is not None:
+        labels = community
+
+    if self_loops == "raise":
+        loops = np.flatnonzero(src == dst)
+        if loops.size:
+            row = int(loops[0])
+            raise _table_error(table, row, f"self-loop {src_raw[row]} -> {dst_raw[row]} (self_loops='raise').")
+    if duplicates == "raise" and n_edges:
+        a, b = (src, dst) if directed else (np.minimum(src, dst), np.maximum(src, dst))
+        key = a.astype(np.int64) * n_nodes + b
+        order = np.argsort(key, kind="stable")
+        same = key[order][1:] == key[order][:-1]
+        same &= (src[order][1:] != dst[order][1:]) if self_loops == "drop" else True
+        if same.any():
+            row = int(order[1:][same].min())
+            raise _table_error(table, row, f"duplicate edge {src_raw[row]} -> {dst_raw[row]} (duplicates='raise').")
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        graph = CommunityGraph.from_edges(src, dst, n_nodes=n_nodes, community=labels, directed=bool(directed),
+                                          prob=edge_prob, node_ids=node_ids, self_loops=self_loops,
+                                          duplicates=duplicates)
+    for w in caught:
+        if issubclass(w.category, DataWarning):
+            warnings.warn(f"{table.path}: {w.message}", DataWarning, stacklevel=2)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return graph
+
+
+# ---------------------------------------------------------------------------- writers
+def _check_graph(graph):
+    if not isinstance(graph, CommunityGraph):
+        raise TypeError(f"'graph' must be a microviral.CommunityGraph. Got {_describe(graph)} instead.")
+
+
+def _check_tokens(values, what, delimiter, comments="#"):
+    """Strings that would not read back as one field are an error."""
+    for v in values:
+        s = str(v)
+        bad = (not s or s != s.strip() or "\n" in s or "\r" in s or comments in s
+               or (delimiter == " " and re.search(r"[ \t\v\f]", s)) or (delimiter != " " and delimiter in s))
+        if bad:
+            raise ValueError(
+                f"Cannot write {what} {s!r}: it is empty, has surrounding spaces, or holds the delimiter "
+                f"{delimiter!r}, '#' or a line break, so it would not read back as one field."
+            )
+
+
+def _open_write(path):
+    if path.suffix.lower() == ".gz":
+        raw = open(path, "wb")
+        return io.TextIOWrapper(gzip.GzipFile(fileobj=raw, mode="wb", mtime=0), encoding="utf-8", newline="\n"), raw
+    return open(path, "w", encoding="utf-8", newline="\n"), None
+
+
+def _writer_delimiter(delimiter, values):
+    if delimiter is None:
+        needs_csv = any(re.search(r"[ \t\v\f]", str(v)) for v in values)
+        return "," if needs_csv else " "
+    if delimiter not in (" ", ",", "\t", ";", "|"):
+        raise ValueError(f"'delimiter' must be None, ' ', ',', '\\t', ';' or '|'. Got {delimiter!r} instead.")
+    return delimiter
+
+
+def _fmt(values):
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iu":
+        return arr.astype(str).astype(object)
+    return np.asarray([str(v) for v in arr.tolist()], dtype=object)
+
+
+def write_edgelist(graph, path, *, prob=False, delimiter=None):
+    """Write a graph's edges to a text file, one ``<source> <target>`` per line.
+
+    Node ids are written as ``graph.node_ids``. An undirected graph writes each
+    edge once. A ``.gz`` suffix writes gzip. The first line is a ``#`` comment
+    describing the graph. Isolated nodes do not appear in an edge list; write
+    the labels with :func:`write_communities` and read both back with
+    ``read_edgelist(edges, community=labels)`` to keep them.
+
+    Parameters
+    ----------
+    graph : CommunityGraph
+    path : str or os.PathLike
+    prob : bool, default False
+        Also write each edge's probability as a third column (read it back with
+        ``prob="column"``); floats are written in shortest round-trip form.
+    delimiter : str, optional
+        ``" "`` (default), ``","``, ``"\\t"``, ``";"`` or ``"|"``.
+
+    Raises
+    ------
+    TypeError
+        ``graph`` is not a CommunityGraph or ``path`` not a path.
+    ValueError
+        A node id would not read back as one field, or (with ``prob=True``) the
+        two arcs of an undirected edge carry different probabilities.
+
+    Examples
+    --------
+    >>> import microviral as mv, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "g.txt"
+    >>> g = mv.CommunityGraph.from_edges([0, 1], [1, 2], prob=[0.5, 0.25])
+    >>> mv.write_edgelist(g, p, prob=True)
+    >>> print(p.read_text().splitlines()[1:])
+    ['0 1 0.5', '1 2 0.25']
+    >>> mv.read_edgelist(p, prob="column").prob.tolist()
+    [0.5, 0.25]
+    """
+    _check_graph(graph)
+    path = _check_path(path, "path")
+    if not isinstance(prob, (bool, np.bool_)):
+        raise TypeError(f"'prob' must be a bool. Got {_describe(prob)} instead.")
+    ids = graph.node_ids
+    delimiter = _writer_delimiter(delimiter, ids.tolist() if ids.dtype.kind not in "iu" else [])
+    if ids.dtype.kind not in "iu":
+        _check_tokens(ids.tolist(), "node id", delimiter)
+    src = graph.arc_sources.astype(np.int64)
+    dst = graph.targets.astype(np.int64)
+    p = graph.prob
+    if not graph.directed:
+        if prob:
+            n = graph.n_nodes
+            order_f = np.argsort(src * n + dst)
+            order_b = np.argsort(dst * n + src)
+            if not np.array_equal(p[order_f], p[order_b]):
+                raise ValueError(
+                    "'graph' is undirected but the two arcs of some edge carry different probabilities; "
+                    "write it with prob=False, or write a directed copy."
+                )
+        keep = src < dst
+        src, dst, p = src[keep], dst[keep], p[keep]
+    columns = [_fmt(ids[src]), _fmt(ids[dst])]
+    if prob:
+        columns.append(np.asarray([repr(x) for x in p.tolist()], dtype=object))
+    kind = "directed" if graph.directed else "undirected"
+    head = f"# microviral edge list: {kind}, {graph.n_nodes} nodes, {src.size} edges"
+    _write_lines(path, head, columns, delimiter)
+
+
+def write_communities(graph, path, *, delimiter=None):
+    """Write each node's id and community name, one ``<node id> <community>`` per line.
+
+    Every node is written, isolated ones included. The default delimiter is a
+    space, or a comma when some id or name holds a space (``"Mr. Hi"``).
+
+    Parameters
+    ----------
+    graph : CommunityGraph
+    path : str or os.PathLike
+        A ``.gz`` suffix writes gzip.
+    delimiter : str, optional
+        ``" "``, ``","``, ``"\\t"``, ``";"`` or ``"|"``; default chosen as above.
+
+    Raises
+    ------
+    TypeError
+        ``graph`` is not a CommunityGraph or ``path`` not a path.
+    ValueError
+        An id or name would not read back as one field.
+
+    Examples
+    --------
+    >>> import microviral as mv, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "labels.txt"
+    >>> g = mv.CommunityGraph.from_edges([0], [1], community=["a", "b"])
+    >>> mv.write_communities(g, p)
+    >>> mv.read_communities(p)
+    {0: 'a', 1: 'b'}
+    """
+    _check_graph(graph)
+    path = _check_path(path, "path")
+    ids = graph.node_ids
+    names = [str(n) for n in graph.community_names]
+    id_list = ids.tolist() if ids.dtype.kind not in "iu" else []
+    delimiter = _writer_delimiter(delimiter, id_list + names)
+    _check_tokens(id_list, "node id", delimiter)
+    _check_tokens(names, "community name", delimiter)
+    name_arr = np.asarray(names, dtype=object)
+    columns = [_fmt(ids), name_arr[graph.community]]
+    head = f"# microviral communities: node{delimiter}community"
+    _write_lines(path, head, columns, delimiter)
+
+
+def _write_lines(path, head, columns, delimiter):
+    fh, raw = _open_write(path)
+    try:
+        fh.write(head + "\n")
+        if columns[0].size:
+            body = columns[0].astype(str)
+            for col in columns[1:]:
+                body = np.strings.add(np.strings.add(body, delimiter), col.astype(str))
+            fh.write("\n".join(body.tolist()))
+            fh.write("\n")
+    finally:
+        fh.close()
+        if raw is not None:
+            raw.close()
