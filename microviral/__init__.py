@@ -26,6 +26,9 @@ __all__ = [
 
 # Each block below belongs to one module; extend only your own block.
 # [io]
+from .io import read_communities, read_edgelist, write_communities, write_edgelist
+
+__all__ += ["read_edgelist", "read_communities", "write_edgelist", "write_communities"]
 # [generators]
 # [datasets]
 # [seeding]
