@@ -29,10 +29,35 @@ def _readonly(arr):
     return arr
 
 
+def _distinct_ids(node_ids, n_nodes):
+    """Check ``node_ids`` (already shape (n_nodes,)) are distinct, also for ids of mixed types."""
+    try:
+        n_unique = np.unique(node_ids).size
+    except TypeError:  # mixed, mutually incomparable ids such as 1 and "a": compare by hash
+        try:
+            n_unique = len(set(node_ids.tolist()))
+        except TypeError:
+            raise TypeError("'node_ids' must hold hashable ids (numbers, strings, tuples).") from None
+    if n_unique != n_nodes:
+        raise ValueError("'node_ids' must be distinct.")
+
+
+def _policy(value, name, allowed):
+    if not isinstance(value, str) or value not in allowed:
+        shown = ", ".join(repr(a) for a in allowed[:-1]) + f" or {allowed[-1]!r}"
+        raise ValueError(f"'{name}' must be {shown}. Got {_describe(value)}.")
+    return value
+
+
 def _labels(community, n_nodes, community_names, node_ids):
     """Turn user labels into (int32 label per node, tuple of names)."""
     if community is None:
-        return np.zeros(n_nodes, dtype=np.int32), ("all",) if community_names is None else tuple(community_names)
+        if community_names is None:
+            return np.zeros(n_nodes, dtype=np.int32), ("all",)
+        names = tuple(community_names)
+        if len(names) == 0 or len(set(names)) != len(names):
+            raise ValueError(f"'community_names' must hold at least one name, all distinct. Got {names!r}.")
+        return np.zeros(n_nodes, dtype=np.int32), names
     if isinstance(community, dict):
         if node_ids is None:
             keys = range(n_nodes)
@@ -176,13 +201,14 @@ class CommunityGraph:
             prob = np.full(targets.size, check_probability(prob, "prob"))
         prob = check_probability_array(prob, "prob", targets.size)
         if node_ids is not None:
-            node_ids = np.asarray(node_ids)
+            node_ids = np.array(node_ids)  # a copy: the graph never shares the caller's memory
             if node_ids.shape != (n_nodes,):
                 raise ValueError(f"'node_ids' must have one id per node ({n_nodes}). Got shape {node_ids.shape}.")
-            if np.unique(node_ids).size != n_nodes:
-                raise ValueError("'node_ids' must be distinct.")
+            _distinct_ids(node_ids, n_nodes)
         labels, names = _labels(community, n_nodes, community_names, node_ids)
-        self._set(offsets, targets, prob, labels, names, node_ids, directed)
+        # copies: a caller who later writes to an array passed in must not change (or corrupt) the graph
+        self._set(np.array(offsets, dtype=np.int64), np.array(targets, dtype=np.int32), np.array(prob), labels,
+                  names, node_ids, directed)
         if not directed:
             self._check_symmetric()
 
@@ -265,10 +291,8 @@ class CommunityGraph:
         >>> g.n_nodes, g.n_arcs
         (3, 4)
         """
-        if self_loops not in ("drop", "raise"):
-            raise ValueError(f"'self_loops' must be 'drop' or 'raise'. Got {self_loops!r}.")
-        if duplicates not in ("drop", "combine", "raise"):
-            raise ValueError(f"'duplicates' must be 'drop', 'combine' or 'raise'. Got {duplicates!r}.")
+        _policy(self_loops, "self_loops", ("drop", "raise"))
+        _policy(duplicates, "duplicates", ("drop", "combine", "raise"))
         directed = check_bool(directed, "directed")
         src = as_1d_array(src, "src", kind="i")
         dst = as_1d_array(dst, "dst", kind="i")
@@ -342,12 +366,12 @@ class CommunityGraph:
             uprob = np.concatenate([uprob, uprob])
         offsets, targets, arc_prob = _csr(ua, ub, uprob, n_nodes)
         if node_ids is not None:
-            node_ids = np.asarray(node_ids)
+            node_ids = np.array(node_ids)  # a copy: the graph never shares the caller's memory
             if node_ids.shape != (n_nodes,):
                 raise ValueError(f"'node_ids' must have one id per node ({n_nodes}). Got shape {node_ids.shape}.")
         labels, names = _labels(community, n_nodes, community_names, node_ids)
-        if node_ids is not None and np.unique(node_ids).size != n_nodes:
-            raise ValueError("'node_ids' must be distinct.")
+        if node_ids is not None:
+            _distinct_ids(node_ids, n_nodes)
         return cls._trusted(offsets, targets, arc_prob, labels, names, node_ids, directed, info)
 
     @classmethod
@@ -447,6 +471,9 @@ class CommunityGraph:
             raise TypeError(f"'matrix' must be a scipy sparse matrix or array. Got {type(matrix).__name__}.")
         if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
             raise ValueError(f"'matrix' must be square. Got shape {matrix.shape}.")
+        if matrix.shape[0] == 0:
+            raise ValueError("'matrix' must have at least one row: cannot build an empty graph. Got shape (0, 0).")
+        directed = check_bool(directed, "directed")
         coo = sp.coo_array(matrix)
         coo.sum_duplicates()
         nz = coo.data != 0
@@ -657,7 +684,7 @@ class CommunityGraph:
         """Return a copy with per-arc probabilities ``prob`` (structure and labels shared)."""
         if isinstance(prob, (numbers.Real, np.floating)) and not isinstance(prob, (bool, np.bool_)):
             prob = np.full(self.n_arcs, check_probability(prob, "prob"))
-        prob = check_probability_array(prob, "prob", self.n_arcs)
+        prob = np.array(check_probability_array(prob, "prob", self.n_arcs))  # never share the caller's array
         g = CommunityGraph._trusted(self._offsets, self._targets, prob, self._community, self._names,
                                     self._node_ids, self._directed, self._info)
         for key in ("src", "indeg", "reverse", "id_index"):

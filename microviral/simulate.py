@@ -1,7 +1,8 @@
 """simulate(): the only caller of the independent-cascade kernel."""
 
 import os
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
@@ -38,6 +39,32 @@ def check_memory(n_bytes, what):
             f"{what} would need about {n_bytes / 2**30:.2f} GiB, more than half of the "
             f"{limit / _MEMORY_FRACTION / 2**30:.2f} GiB available; ask for fewer runs or rounds."
         )
+
+
+_WORKQUEUE_LOCK = threading.Lock()
+
+
+def parallel_guard():
+    """Context that serialises parallel kernel launches when numba's threading layer is not thread-safe.
+
+    numba's fallback ``workqueue`` layer aborts the whole process when two Python
+    threads launch ``parallel=True`` kernels at once; ``omp`` and ``tbb`` are safe.
+    Until the first parallel kernel has run the layer is unknown, so that call is
+    serialised too. Every caller of a parallel kernel should launch it inside this.
+    """
+    import numba
+
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run yet in this process
+        layer = None
+    return _WORKQUEUE_LOCK if layer in (None, "workqueue") else nullcontext()
+
+
+def _output_bytes_per_run(graph, by_community=True):
+    """Bytes of :func:`simulate` output per run (key, per-run counts, first per-round columns, communities)."""
+    width = min(_ROUND_WIDTH, graph.n_nodes + 1)
+    return 8 + 3 * 8 + 2 * width * 4 + (graph.n_communities * 4 if by_community else 0)
 
 
 @contextmanager
@@ -87,9 +114,10 @@ def simulate_keys(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=
     n_runs = keys.size
     n_comm = graph.n_communities if by_community else 0
     width = min(_ROUND_WIDTH, graph.n_nodes + 1)
-    check_memory(n_runs * (3 * 8 + 2 * width * 4 + n_comm * 4), f"{n_runs} runs")
     if n_chunks is None:
         n_chunks = min(n_runs, 8 * numba.get_num_threads())
+    # outputs, plus each chunk's scratch (stamp and queue: 8 bytes per node)
+    check_memory(n_runs * (3 * 8 + 2 * width * 4 + n_comm * 4) + n_chunks * graph.n_nodes * 8, f"{n_runs} runs")
     reach = np.empty(n_runs, dtype=np.int64)
     hits = np.empty(n_runs, dtype=np.int64)
     rounds = np.empty(n_runs, dtype=np.int64)
@@ -97,7 +125,8 @@ def simulate_keys(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=
     by_round_t = np.zeros((n_runs, width), dtype=np.int32)
     comm = np.zeros((n_runs if n_comm else 0, n_comm), dtype=np.int32)
     args = (graph.offsets, graph.targets, graph.prob, seeds, in_target, graph.community)
-    ic_runs(*args, keys, max_rounds, n_chunks, reach, hits, rounds, by_round, by_round_t, comm)
+    with parallel_guard():
+        ic_runs(*args, keys, max_rounds, n_chunks, reach, hits, rounds, by_round, by_round_t, comm)
     needed = int(rounds.max()) + 1 if n_runs else 1
     if needed > width:
         # Replay only the long runs, wide enough for their every round; same keys, same worlds.
@@ -110,7 +139,8 @@ def simulate_keys(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=
         b2 = np.zeros((m, needed), dtype=np.int32)
         bt2 = np.zeros((m, needed), dtype=np.int32)
         c2 = np.zeros((0, n_comm), dtype=np.int32)
-        ic_runs(*args, sub, max_rounds, min(m, n_chunks), r2, h2, k2, b2, bt2, c2)
+        with parallel_guard():
+            ic_runs(*args, sub, max_rounds, min(m, n_chunks), r2, h2, k2, b2, bt2, c2)
         wide = np.zeros((n_runs, needed), dtype=np.int32)
         wide_t = np.zeros((n_runs, needed), dtype=np.int32)
         wide[:, :width] = by_round
@@ -139,9 +169,15 @@ def merge_outputs(parts):
     return out
 
 
-def prepare(graph, seeds, target, n_runs, rng, keys, max_rounds):
-    """Validate the public arguments of :func:`simulate`; return trusted arrays and provenance."""
+def prepare(graph, seeds, target, n_runs, rng, keys, max_rounds, *, bytes_per_run=None):
+    """Validate the public arguments of :func:`simulate`; return trusted arrays and provenance.
+
+    ``bytes_per_run`` (default: :func:`simulate`'s outputs with per-community counts)
+    sizes the memory check made before any key is drawn.
+    """
     check_graph(graph)
+    if bytes_per_run is None:
+        bytes_per_run = _output_bytes_per_run(graph)
     seeds = check_node_array(seeds, "seeds", graph.n_nodes)
     mask = graph.target_mask(target)
     in_target = np.ascontiguousarray(mask, dtype=np.uint8)
@@ -149,13 +185,18 @@ def prepare(graph, seeds, target, n_runs, rng, keys, max_rounds):
         if rng is not None:
             raise ValueError("Give either 'rng' or 'keys', not both.")
         keys = check_keys(keys)
+        check_memory(keys.size * bytes_per_run, f"{keys.size} runs")
         material = {"kind": "keys"}
     else:
+        n_runs = check_int(n_runs, "n_runs", minimum=1)
+        # refuse before drawing keys: n_runs = 10**10 must not allocate anything
+        check_memory(n_runs * bytes_per_run, f"{n_runs} runs")
         n_runs = check_int(n_runs, "n_runs", minimum=1, maximum=2**31 - 1)
         source = check_rng(rng)
         material = seed_material(source)
         keys = run_keys(source, n_runs)
-    max_rounds = -1 if max_rounds is None else check_int(max_rounds, "max_rounds", minimum=0)
+    # a cascade has at most n_nodes - 1 rounds; clamping keeps huge ints out of the int64 kernel argument
+    max_rounds = -1 if max_rounds is None else min(check_int(max_rounds, "max_rounds", minimum=0), graph.n_nodes)
     provenance = {
         "rng": material,
         "microviral_version": __version__,
