@@ -1,0 +1,482 @@
+"""The ``microviral`` command line: ``demo``, ``simulate`` and ``compare``.
+
+Every subcommand prints a short summary, writes its files atomically (a
+temporary file in the same folder, then :func:`os.replace`) and prints where
+they are. Errors are reported as one line on stderr, without a traceback, and
+the exit status is non-zero (1 for bad input or a failed file operation, 2 for
+a malformed command line, 130 when interrupted).
+
+Examples
+--------
+>>> from microviral.cli import main
+>>> main(["--version"])  # doctest: +ELLIPSIS
+microviral ...
+0
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import warnings
+
+import numpy as np
+
+__all__ = ["main", "build_parser"]
+
+_MODELS = ("uniform", "wc", "trivalency", "resonance")
+
+
+class _UsageError(Exception):
+    """A malformed command line; exits with status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line and do not exit the interpreter."""
+
+    def error(self, message):
+        raise _UsageError(f"{self.prog}: error: {message} (see '{self.prog} --help')")
+
+
+# ---------------------------------------------------------------------------------------------- parser
+def build_parser():
+    """Return the :mod:`argparse` parser of the ``microviral`` command.
+
+    Examples
+    --------
+    >>> from microviral.cli import build_parser
+    >>> args = build_parser().parse_args(["demo", "--quick"])
+    >>> args.command, args.quick
+    ('demo', True)
+    """
+    from . import __version__
+
+    parser = _Parser(
+        prog="microviral",
+        description="Independent-cascade simulation measured by penetration of a target community.",
+        epilog="Run 'microviral COMMAND --help' for the options of each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"microviral {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    demo = sub.add_parser(
+        "demo",
+        help="simulate seedings on a built-in niche-in-background graph and plot penetration versus reach",
+        description="Build a niche-in-background graph, compare a few seedings, print penetration versus "
+                    "reach with 95%% confidence intervals and write a PNG.",
+    )
+    demo.add_argument("--quick", action="store_true", help="a smaller graph and fewer runs (a few seconds)")
+    demo.add_argument("--out", default=None, metavar="PATH",
+                      help="where to write the PNG (default ./microviral-output/demo.png); a CSV of the "
+                           "table is written beside it")
+    demo.add_argument("--runs", type=int, default=None, metavar="N", help="cascades per seeding")
+    demo.add_argument("--k", type=int, default=None, metavar="K", help="seeds per strategy")
+    demo.add_argument("--rng", type=int, default=0, metavar="INT", help="random seed (default 0)")
+    demo.add_argument("--theta", type=float, default=None, metavar="X",
+                      help="penetration threshold that counts as micro-viral")
+    _add_progress(demo)
+
+    sim = sub.add_parser(
+        "simulate",
+        help="simulate cascades from a seed set on an edge-list file",
+        description="Simulate independent cascades on a graph read from an edge-list file and measure "
+                    "penetration of a target community. Seeds come from --seeds (original node ids) or "
+                    "from a strategy (--strategy NAME --k K).",
+    )
+    _add_graph_args(sim)
+    seeds = sim.add_mutually_exclusive_group(required=True)
+    seeds.add_argument("--seeds", metavar="IDS", help="comma-separated original node ids")
+    seeds.add_argument("--strategy", metavar="NAME", help="a seeding strategy from microviral.seeding")
+    sim.add_argument("--k", type=int, default=None, metavar="K", help="number of seeds for --strategy")
+    _add_run_args(sim)
+    sim.add_argument("--out", default="microviral-output", metavar="DIR",
+                     help="folder for simulate.csv, simulate.json and the plot (default ./microviral-output)")
+    sim.add_argument("--plot", action="store_true", help="also write simulate.png (penetration over rounds)")
+    _add_progress(sim)
+
+    cmp_ = sub.add_parser(
+        "compare",
+        help="compare seeding strategies over budgets on common random worlds",
+        description="Run each strategy at each budget on an edge-list file, simulate every seed set on the "
+                    "same random worlds, and write the tidy table (CSV, JSON) and the plots.",
+    )
+    _add_graph_args(cmp_)
+    cmp_.add_argument("--strategies", default="random,degree,degree_discount", metavar="NAMES",
+                      help="comma-separated strategies from microviral.seeding (default %(default)s)")
+    cmp_.add_argument("--k", default="1,5,10", metavar="BUDGETS",
+                      help="comma-separated budgets (default %(default)s)")
+    _add_run_args(cmp_)
+    cmp_.add_argument("--out", default="microviral-output", metavar="DIR",
+                      help="folder for compare.csv, compare.json and the plots (default ./microviral-output)")
+    cmp_.add_argument("--no-plot", dest="plot", action="store_false", help="do not write the plots")
+    _add_progress(cmp_)
+    return parser
+
+
+def _add_graph_args(p):
+    p.add_argument("edgelist", metavar="EDGELIST",
+                   help="edge-list file: one 'src dst' pair per line (whitespace or CSV, optional header, "
+                        "'#' comments, .gz allowed)")
+    p.add_argument("--community", metavar="FILE", default=None,
+                   help="community file: one 'node label' pair per line")
+    direction = p.add_mutually_exclusive_group()
+    direction.add_argument("--directed", dest="directed", action="store_true", default=True,
+                           help="edges are one-way arcs (default)")
+    direction.add_argument("--undirected", dest="directed", action="store_false",
+                           help="each edge is two arcs with independent coins")
+    p.add_argument("--target", default=None, metavar="COMMUNITY",
+                   help="the community whose penetration is measured (name or label; default: every node)")
+    p.add_argument("--model", choices=_MODELS, default="uniform",
+                   help="edge probabilities: uniform p, wc (1 / in-degree), trivalency "
+                        "({0.1, 0.01, 0.001}), resonance (--p-in into the target, --p-out elsewhere); "
+                        "default uniform")
+    p.add_argument("--p", type=float, default=0.1, metavar="P", help="probability for --model uniform "
+                                                                     "(default 0.1)")
+    p.add_argument("--p-in", type=float, default=None, metavar="P", help="resonance: arcs into the target")
+    p.add_argument("--p-out", type=float, default=None, metavar="P", help="resonance: all other arcs")
+
+
+def _add_run_args(p):
+    p.add_argument("--runs", type=int, default=1000, metavar="N", help="cascades (default 1000)")
+    p.add_argument("--rng", type=int, default=None, metavar="INT",
+                   help="random seed; without it one is drawn and printed so the run can be repeated")
+    p.add_argument("--theta", type=float, default=0.1, metavar="X",
+                   help="penetration threshold that counts as micro-viral (default 0.1)")
+    p.add_argument("--max-rounds", type=int, default=None, metavar="R", help="stop cascades after R rounds")
+
+
+def _add_progress(p):
+    p.add_argument("--no-progress", dest="progress", action="store_false", default=None,
+                   help="never show progress bars (default: shown on a terminal)")
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def _say(text="", file=None):
+    print(text, file=file or sys.stdout, flush=True)
+
+
+def _draw_rng(rng):
+    """An explicit seed: the one given, or a fresh one that is printed so the run can be repeated."""
+    if rng is not None:
+        if rng < 0:
+            raise ValueError(f"'--rng' must be a non-negative integer. Got {rng}.")
+        return rng, False
+    return int(np.random.SeedSequence().entropy % 2**63), True
+
+
+def _parse_label(text, names):
+    """Match a command-line string to a community name (names may be ints or strings)."""
+    if text is None:
+        return None
+    for name in names:
+        if str(name) == text:
+            return name
+    try:
+        return int(text)  # a label; the graph reports it if unknown
+    except ValueError:
+        return text
+
+
+def _load_graph(args):
+    import microviral as mv
+
+    graph = mv.read_edgelist(args.edgelist, directed=args.directed, community=args.community)
+    target = _parse_label(args.target, graph.community_names)
+    if args.model == "uniform":
+        if args.p_in is not None or args.p_out is not None:
+            raise ValueError("'--p-in' and '--p-out' need '--model resonance'.")
+        graph = mv.probabilities.uniform(graph, args.p)
+    elif args.model == "wc":
+        graph = mv.probabilities.weighted_cascade(graph)
+    elif args.model == "trivalency":
+        graph = mv.probabilities.trivalency(graph, rng=args.rng_value)
+    else:
+        if args.p_in is None or args.p_out is None:
+            raise ValueError("'--model resonance' needs both '--p-in' and '--p-out'.")
+        if target is None:
+            raise ValueError("'--model resonance' needs '--target' (the community the content is made for).")
+        graph = mv.probabilities.resonance(graph, target, args.p_in, args.p_out)
+    if target is not None:
+        graph.target_mask(target, "--target")  # report an unknown community early, by its option name
+    return graph, target
+
+
+def _parse_list(text, name, convert=str):
+    items = [t.strip() for t in str(text).split(",") if t.strip()]
+    if not items:
+        raise ValueError(f"'{name}' must be a comma-separated list. Got {text!r}.")
+    out = []
+    for item in items:
+        try:
+            out.append(convert(item))
+        except ValueError:
+            raise ValueError(f"'{name}' must be a comma-separated list of {convert.__name__}s. "
+                             f"Got {item!r}.") from None
+    return out
+
+
+def _seed_ids(text, graph):
+    """Original node ids from the command line, matched to the graph's id type."""
+    ids = _parse_list(text, "--seeds")
+    kind = np.asarray(graph.node_ids).dtype.kind
+    if kind in "iu":
+        try:
+            ids = [int(i) for i in ids]
+        except ValueError:
+            raise ValueError(f"'--seeds' must hold node ids as they appear in the edge list (integers). "
+                             f"Got {text!r}.") from None
+    return graph.index_of(ids)
+
+
+def _strategy(name, option="--strategy"):
+    from . import seeding
+
+    known = sorted(n for n in getattr(seeding, "__all__", ()) if callable(getattr(seeding, n, None)))
+    if name not in known:
+        raise ValueError(f"'{option}': unknown strategy {name!r}. Known strategies: {', '.join(known)}.")
+    return getattr(seeding, name)
+
+
+def _write_json(path, obj):
+    from .demo import write_atomic
+
+    text = json.dumps(obj, indent=2, default=_json_default, allow_nan=False)
+    write_atomic(path, lambda f: f.write(text.encode()))
+
+
+def _json_default(value):
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if not math.isfinite(value) else float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def _records(table):
+    """A DataFrame as a list of JSON-safe dicts (NaN becomes null)."""
+    return [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+            for row in table.to_dict(orient="records")]
+
+
+def _write_csv(path, table):
+    from .demo import write_atomic
+
+    text = table.to_csv(index=False)
+    write_atomic(path, lambda f: f.write(text.encode()))
+
+
+# ---------------------------------------------------------------------------------------------- commands
+def _cmd_demo(args):
+    from .demo import DEFAULT_OUT, run_demo
+
+    run_demo(quick=args.quick, out=args.out or DEFAULT_OUT, n_runs=args.runs, k=args.k, rng=args.rng,
+             theta=args.theta, progress=args.progress, file=sys.stdout)
+    return 0
+
+
+def _cmd_simulate(args):
+    import microviral as mv
+
+    args.rng_value, drawn = _draw_rng(args.rng)
+    if args.strategy is not None and args.k is None:
+        raise ValueError("'--strategy' needs '--k' (the number of seeds).")
+    if args.seeds is not None and args.k is not None:
+        raise ValueError("'--k' goes with '--strategy'; with '--seeds' the seed count is the list's length.")
+    graph, target = _load_graph(args)
+    seq = np.random.SeedSequence(args.rng_value)
+    pick_rng, sim_rng = seq.spawn(2)
+    if args.seeds is not None:
+        seeds = _seed_ids(args.seeds, graph)
+        how = f"seeds {args.seeds}"
+    else:
+        seeds = _strategy(args.strategy)(graph, args.k, target=target, rng=pick_rng)
+        how = f"strategy {args.strategy}, k={args.k}"
+    res = mv.simulate(graph, seeds, n_runs=args.runs, target=target, rng=sim_rng, max_rounds=args.max_rounds,
+                      progress=args.progress)
+    table = res.summary(theta=args.theta)
+    _say(f"graph: {graph!r}")
+    _say(f"target: {'every node' if target is None else repr(target)} ({res.target_size} nodes); {how}; "
+         f"{args.runs} runs; rng {args.rng_value}{' (drawn)' if drawn else ''}")
+    _say(table.drop(columns="n").to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    out = args.out
+    csv_path, json_path = os.path.join(out, "simulate.csv"), os.path.join(out, "simulate.json")
+    ids = np.asarray(graph.node_ids)[res.seeds]
+    _write_csv(csv_path, table)
+    _write_json(json_path, {
+        "command": "simulate",
+        "edgelist": os.path.abspath(args.edgelist),
+        "community_file": None if args.community is None else os.path.abspath(args.community),
+        "directed": graph.directed,
+        "target": target,
+        "model": args.model,
+        "p": args.p if args.model == "uniform" else None,
+        "p_in": args.p_in,
+        "p_out": args.p_out,
+        "seeds": ids.tolist(),
+        "strategy": args.strategy,
+        "k": args.k,
+        "n_runs": args.runs,
+        "rng": args.rng_value,
+        "theta": args.theta,
+        "summary": _records(table),
+        "provenance": res.provenance,
+    })
+    written = [csv_path, json_path]
+    if args.plot:
+        written.append(_plot_rounds(res, os.path.join(out, "simulate.png"), how))
+    for path in written:
+        _say(f"wrote {path}")
+    return 0
+
+
+def _plot_rounds(res, path, title):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import plot
+    from .demo import save_figure
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    plot.penetration_over_rounds(res, ax=ax, label=title)
+    ax.legend(loc="lower right", fontsize="small")
+    save_figure(fig, path)
+    plt.close(fig)
+    return path
+
+
+def _cmd_compare(args):
+    import microviral as mv
+
+    args.rng_value, drawn = _draw_rng(args.rng)
+    names = _parse_list(args.strategies, "--strategies")
+    for name in names:
+        _strategy(name, "--strategies")
+    budgets = _parse_list(args.k, "--k", int)
+    graph, target = _load_graph(args)
+    table = mv.compare(graph, names, budgets, target=target, n_runs=args.runs, rng=args.rng_value,
+                       theta=args.theta, max_rounds=args.max_rounds, progress=args.progress)
+    _say(f"graph: {graph!r}")
+    _say(f"target: {'every node' if target is None else repr(target)}; strategies {names}; budgets {budgets}; "
+         f"{args.runs} runs; rng {args.rng_value}{' (drawn)' if drawn else ''}")
+    _say(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    out = args.out
+    csv_path, json_path = os.path.join(out, "compare.csv"), os.path.join(out, "compare.json")
+    _write_csv(csv_path, table)
+    _write_json(json_path, {
+        "command": "compare",
+        "edgelist": os.path.abspath(args.edgelist),
+        "community_file": None if args.community is None else os.path.abspath(args.community),
+        "directed": graph.directed,
+        "target": target,
+        "model": args.model,
+        "strategies": names,
+        "k": budgets,
+        "n_runs": args.runs,
+        "rng": args.rng_value,
+        "theta": args.theta,
+        "table": _records(table),
+    })
+    written = [csv_path, json_path]
+    if args.plot:
+        written += _plot_compare(table, out)
+    for path in written:
+        _say(f"wrote {path}")
+    return 0
+
+
+def _plot_compare(table, out):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import plot
+    from .demo import save_figure
+
+    paths = []
+    for name, draw in (("compare_budget.png", plot.penetration_vs_budget),
+                       ("compare_reach.png", plot.penetration_vs_reach)):
+        fig, ax = plt.subplots(figsize=(6, 4))
+        draw(table, ax=ax)
+        path = os.path.join(out, name)
+        save_figure(fig, path)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+_COMMANDS = {"demo": _cmd_demo, "simulate": _cmd_simulate, "compare": _cmd_compare}
+
+
+def _one_line(exc):
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        return f"{exc.strerror}: {exc.filename}"
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def main(argv=None):
+    """Run the ``microviral`` command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 1 on bad input or a failed file operation (one line on
+        stderr), 2 on a malformed command line, 130 when interrupted.
+
+    Examples
+    --------
+    >>> from microviral.cli import main
+    >>> main(["simulate", "no-such-file.txt", "--seeds", "0"])  # the error goes to stderr
+    1
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 0
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                return _COMMANDS[args.command](args)
+            finally:
+                _report_warnings(caught)
+    except _UsageError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        print("microviral: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError as exc:
+        print(f"microviral: error: out of memory: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except (TypeError, ValueError, OSError, LookupError, ImportError) as exc:
+        print(f"microviral: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: still one line, with a way to see the traceback
+        if os.environ.get("MICROVIRAL_TRACEBACK"):
+            raise
+        print(f"microviral: internal error: {type(exc).__name__}: {_one_line(exc)} (please report it; set "
+              f"MICROVIRAL_TRACEBACK=1 to see the traceback)", file=sys.stderr)
+        return 1
+
+
+def _report_warnings(caught):
+    seen = set()
+    for w in caught:
+        text = " ".join(str(w.message).split())
+        if text not in seen and not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)):
+            seen.add(text)
+            print(f"microviral: note: {text}", file=sys.stderr)
