@@ -1,0 +1,328 @@
+"""The command line: every subcommand, one-line errors with non-zero exits, atomic files."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import microviral as mv
+from microviral import cli
+from microviral.demo import write_atomic
+
+# A path 0 -> 1 -> ... -> 5 in community "a", then 5 -> 6 -> ... -> 9 in community "b";
+# node ids in the files are 100 + index (non-contiguous on purpose).
+EDGES = "# a comment\n" + "".join(f"{100 + i} {101 + i}\n" for i in range(9))
+LABELS = "".join(f"{100 + i} {'a' if i < 5 else 'b'}\n" for i in range(10))
+
+
+@pytest.fixture
+def files(tmp_path):
+    edges = tmp_path / "edges.txt"
+    edges.write_text(EDGES)
+    labels = tmp_path / "labels.txt"
+    labels.write_text(LABELS)
+    return edges, labels, tmp_path / "out"
+
+
+def run(argv, capsys):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code, err, expected_code=1, *needles):
+    assert code == expected_code
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+# ------------------------------------------------------------------------------------------- help
+def test_help_lists_subcommands(capsys):
+    code, out, err = run(["--help"], capsys)
+    assert code == 0
+    for command in ("demo", "simulate", "compare"):
+        assert command in out
+
+
+def test_python_dash_m_and_console_script_agree():
+    proc = subprocess.run([sys.executable, "-m", "microviral", "--help"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "simulate" in proc.stdout and "compare" in proc.stdout and "demo" in proc.stdout
+
+
+@pytest.mark.parametrize("command", ["demo", "simulate", "compare"])
+def test_subcommand_help(command, capsys):
+    code, out, _ = run([command, "--help"], capsys)
+    assert code == 0
+    assert f"microviral {command}" in out
+
+
+def test_no_command_prints_help(capsys):
+    code, out, _ = run([], capsys)
+    assert code == 0 and "COMMAND" in out
+
+
+# ------------------------------------------------------------------------------------------- simulate
+def test_simulate_seed_ids_deterministic_cascade(files, capsys):
+    edges, labels, out = files
+    # p = 1 on a path: seeding id 103 activates 103..109, i.e. 2 of "a" and all 5 of "b".
+    code, stdout, err = run(["simulate", edges, "--community", labels, "--target", "b", "--seeds", "103",
+                             "--p", "1", "--runs", "20", "--rng", "3", "--out", out], capsys)
+    assert code == 0, err
+    assert "penetration" in stdout and str(out / "simulate.csv") in stdout
+    table = pd.read_csv(out / "simulate.csv").set_index("metric")
+    assert table.loc["penetration", "mean"] == 1.0
+    assert table.loc["reach", "mean"] == 7.0
+    assert table.loc["spillover", "mean"] == 2.0
+    info = json.loads((out / "simulate.json").read_text())
+    assert info["seeds"] == [103]
+    assert info["n_runs"] == 20 and info["rng"] == 3 and info["target"] == "b"
+    summary = {row["metric"]: row for row in info["summary"]}
+    assert summary["reach"]["mean"] == 7.0
+    assert sorted(os.listdir(out)) == ["simulate.csv", "simulate.json"]
+
+
+def test_simulate_matches_library_and_is_reproducible(files, capsys):
+    edges, labels, out = files
+    argv = ["simulate", edges, "--community", labels, "--target", "b", "--seeds", "100,105", "--p", "0.5",
+            "--runs", "400", "--rng", "11", "--out", out]
+    assert run(argv, capsys)[0] == 0
+    first = (out / "simulate.csv").read_text()
+    assert run(argv, capsys)[0] == 0
+    assert (out / "simulate.csv").read_text() == first
+    # The library with the same inputs: reach of seed 100 is 1 + p + ... on the path (truncated at 105).
+    g = mv.probabilities.uniform(mv.read_edgelist(edges, community=labels), 0.5)
+    expected_reach = sum(0.5**i for i in range(5)) + sum(0.5**i for i in range(5))
+    table = pd.read_csv(out / "simulate.csv").set_index("metric")
+    assert abs(table.loc["reach", "mean"] - expected_reach) < 4 * table.loc["reach", "se"] + 1e-12
+    assert g.n_nodes == 10
+
+
+def test_simulate_strategy_and_models(files, capsys):
+    edges, labels, out = files
+    code, stdout, err = run(["simulate", edges, "--community", labels, "--target", "b", "--strategy",
+                             "degree_target", "--k", "2", "--model", "resonance", "--p-in", "0.9",
+                             "--p-out", "0.1", "--runs", "50", "--rng", "0", "--out", out, "--plot"], capsys)
+    assert code == 0, err
+    info = json.loads((out / "simulate.json").read_text())
+    assert len(info["seeds"]) == 2 and all(s >= 105 for s in info["seeds"])
+    assert (out / "simulate.png").read_bytes()[:4] == b"\x89PNG"
+    for model in ("wc", "trivalency"):
+        code, _, err = run(["simulate", edges, "--undirected", "--seeds", "100", "--model", model, "--runs", "10",
+                            "--rng", "1", "--out", out], capsys)
+        assert code == 0, err
+        assert json.loads((out / "simulate.json").read_text())["model"] == model
+
+
+def test_simulate_draws_and_prints_rng_when_not_given(files, capsys):
+    edges, labels, out = files
+    code, stdout, _ = run(["simulate", edges, "--seeds", "100", "--runs", "5", "--out", out], capsys)
+    assert code == 0
+    drawn = json.loads((out / "simulate.json").read_text())["rng"]
+    assert f"rng {drawn} (drawn)" in stdout
+
+
+# ------------------------------------------------------------------------------------------- errors
+@pytest.mark.parametrize("extra, needle", [
+    (["--target", "nope", "--seeds", "100"], "unknown community 'nope'"),
+    (["--seeds", "999"], "999"),
+    (["--seeds", "100,100"], "repeat"),
+    (["--seeds", "x1"], "--seeds"),
+    (["--seeds", "100", "--p", "1.5"], "'p'"),
+    (["--seeds", "100", "--runs", "0"], "n_runs"),
+    (["--seeds", "100", "--rng", "-1"], "--rng"),
+    (["--strategy", "degree"], "--k"),
+    (["--strategy", "no_such", "--k", "1"], "unknown strategy"),
+    (["--seeds", "100", "--model", "resonance"], "--p-in"),
+    (["--seeds", "100", "--p-in", "0.2"], "--model resonance"),
+    (["--seeds", "100", "--runs", "2000000000"], "memory"),
+])
+def test_simulate_errors_are_one_line(files, capsys, extra, needle):
+    edges, labels, out = files
+    code, _, err = run(["simulate", edges, "--community", labels, "--out", out, *extra], capsys)
+    assert_one_line_error(code, err, 1, "microviral: ", needle)
+    assert not out.exists()  # nothing half-written
+
+
+def test_missing_and_malformed_files(tmp_path, capsys):
+    code, _, err = run(["simulate", tmp_path / "missing.txt", "--seeds", "1"], capsys)
+    assert_one_line_error(code, err, 1, "missing.txt")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("1 2\n3\n")
+    code, _, err = run(["simulate", bad, "--seeds", "1"], capsys)
+    assert_one_line_error(code, err, 1, "line 2")
+
+
+def test_usage_errors_exit_2(files, capsys):
+    edges, labels, _ = files
+    code, _, err = run(["simulate", edges], capsys)  # neither --seeds nor --strategy
+    assert_one_line_error(code, err, 2, "--seeds")
+    code, _, err = run(["frobnicate"], capsys)
+    assert_one_line_error(code, err, 2, "frobnicate")
+    code, _, err = run(["simulate", edges, "--seeds", "100", "--runs", "many"], capsys)
+    assert_one_line_error(code, err, 2, "--runs")
+
+
+def test_unwritable_output_is_one_line(files, capsys):
+    edges, labels, out = files
+    blocker = out.parent / "a_file"
+    blocker.write_text("not a folder")
+    code, _, err = run(["simulate", edges, "--seeds", "100", "--runs", "5", "--rng", "0",
+                        "--out", blocker / "sub"], capsys)
+    assert_one_line_error(code, err, 1, "a_file")
+
+
+def test_interrupt_and_memory_errors(monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    def exhausted(args):
+        raise MemoryError("too big")
+
+    monkeypatch.setitem(cli._COMMANDS, "demo", interrupted)
+    code, _, err = run(["demo"], capsys)
+    assert_one_line_error(code, err, 130, "interrupted")
+    monkeypatch.setitem(cli._COMMANDS, "demo", exhausted)
+    code, _, err = run(["demo"], capsys)
+    assert_one_line_error(code, err, 1, "out of memory", "too big")
+
+
+def test_subprocess_error_exit_status(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "microviral", "simulate", str(tmp_path / "nope.txt"),
+                           "--seeds", "1"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_data_warnings_become_notes(tmp_path, capsys):
+    edges = tmp_path / "loops.txt"
+    edges.write_text("1 1\n1 2\n1 2\n")
+    code, _, err = run(["simulate", edges, "--seeds", "1", "--runs", "5", "--rng", "0",
+                        "--out", tmp_path / "o"], capsys)
+    assert code == 0
+    notes = err.splitlines()
+    assert notes and all(line.startswith("microviral: note: ") for line in notes)
+    assert any("self-loop" in line for line in notes)
+
+
+# ------------------------------------------------------------------------------------------- atomic files
+def test_write_atomic_leaves_old_file_on_failure(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("old")
+
+    def broken(f):
+        f.write(b"partial")
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        write_atomic(path, broken)
+    assert path.read_text() == "old"
+    assert os.listdir(tmp_path) == ["x.csv"]  # no temporary file left behind
+    write_atomic(path, lambda f: f.write(b"new"))
+    assert path.read_text() == "new" and os.listdir(tmp_path) == ["x.csv"]
+    assert (os.stat(path).st_mode & 0o777) == 0o666 & ~_umask()
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_files_replaced_not_rewritten_in_place(files, capsys, monkeypatch):
+    """Each output file goes through a temporary file in the same folder and os.replace."""
+    edges, labels, out = files
+    replaced = []
+    real_replace = os.replace
+
+    def spy(src, dst):
+        assert os.path.dirname(os.path.abspath(src)) == os.path.dirname(os.path.abspath(dst))
+        assert not os.path.exists(dst) or os.path.abspath(src) != os.path.abspath(dst)
+        replaced.append(os.path.basename(dst))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    code, _, err = run(["simulate", edges, "--seeds", "100", "--runs", "5", "--rng", "0", "--out", out,
+                        "--plot"], capsys)
+    assert code == 0, err
+    assert sorted(replaced) == ["simulate.csv", "simulate.json", "simulate.png"]
+
+
+# ------------------------------------------------------------------------------------------- compare
+def test_compare_writes_table_and_plots(files, capsys):
+    edges, labels, out = files
+    code, stdout, err = run(["compare", edges, "--community", labels, "--undirected", "--target", "b",
+                             "--strategies", "random,degree_target", "--k", "1,2", "--p", "0.5", "--runs", "100",
+                             "--rng", "4", "--out", out], capsys)
+    assert code == 0, err
+    table = pd.read_csv(out / "compare.csv")
+    assert set(table["strategy"]) == {"random", "degree_target"}
+    assert set(table["k"]) == {1, 2}
+    info = json.loads((out / "compare.json").read_text())
+    assert info["strategies"] == ["random", "degree_target"] and info["k"] == [1, 2]
+    assert len(info["table"]) == len(table)
+    for name in ("compare_budget.png", "compare_reach.png"):
+        assert (out / name).read_bytes()[:4] == b"\x89PNG"
+    # Reproducible with the same --rng.
+    first = (out / "compare.csv").read_text()
+    assert run(["compare", edges, "--community", labels, "--undirected", "--target", "b", "--strategies",
+                "random,degree_target", "--k", "1,2", "--p", "0.5", "--runs", "100", "--rng", "4", "--out", out,
+                "--no-plot"], capsys)[0] == 0
+    assert (out / "compare.csv").read_text() == first
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (["--strategies", "degree,bogus"], "bogus"),
+    (["--k", "1,x"], "--k"),
+    (["--k", "0"], "k"),
+    (["--k", "50"], "k"),
+])
+def test_compare_errors_are_one_line(files, capsys, extra, needle):
+    edges, labels, out = files
+    code, _, err = run(["compare", edges, "--community", labels, "--target", "b", "--runs", "10", "--rng", "0",
+                        "--out", out, *extra], capsys)
+    assert_one_line_error(code, err, 1, needle)
+
+
+# ------------------------------------------------------------------------------------------- demo
+def test_demo_quick(tmp_path, capsys):
+    png = tmp_path / "figs" / "demo.png"
+    code, stdout, err = run(["demo", "--quick", "--runs", "60", "--out", png, "--no-progress"], capsys)
+    assert code == 0, err
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert str(png) in stdout
+    for label in ("random", "highest degree", "highest degree in niche", "degree discount", "targeted IMM"):
+        assert label in stdout
+    table = pd.read_csv(png.with_suffix(".csv"))
+    assert list(table["n_runs"]) == [60] * len(table)
+    assert ((table["penetration_ci_low"] <= table["penetration"])
+            & (table["penetration"] <= table["penetration_ci_high"])).all()
+    # Seeds chosen inside the niche penetrate it more than seeds chosen at random in the whole graph.
+    pen = table.set_index("strategy")["penetration"]
+    assert pen["highest degree in niche"] > pen["random"]
+    assert sorted(os.listdir(png.parent)) == ["demo.csv", "demo.png"]
+
+
+def test_demo_reproducible_and_validated(capsys):
+    from microviral.demo import run_demo
+
+    a = run_demo(quick=True, n_runs=30, out=None, file=False, progress=False, rng=5)
+    b = run_demo(quick=True, n_runs=30, out=None, file=False, progress=False, rng=5)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    for name, res in a.results.items():
+        assert np.array_equal(res.reach, b.results[name].reach)
+    # Every seeding sees the same random worlds (same keys).
+    keys = [res.keys for res in a.results.values()]
+    assert all(np.array_equal(keys[0], k) for k in keys[1:])
+    with pytest.raises(ValueError, match="n_runs"):
+        run_demo(quick=True, n_runs=0, out=None, file=False)
+    with pytest.raises(TypeError, match="k"):
+        run_demo(quick=True, k=2.5, out=None, file=False)
