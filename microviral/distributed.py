@@ -15,7 +15,6 @@ when a function here is called, so ``import microviral`` stays fast.
 import contextlib
 import math
 import os
-import threading
 import uuid
 import weakref
 
@@ -39,8 +38,6 @@ _MAX_CHUNKS = 10_000
 # One scattered graph per client, reused by consecutive calls on the same graph (e.g. ``compare`` running
 # every strategy on one graph ships the graph once, not once per strategy).
 _SCATTERED = weakref.WeakKeyDictionary()
-# Some numba threading layers (workqueue) must not launch parallel kernels from two threads at once.
-_KERNEL_LOCK = threading.Lock()
 
 
 def _import_distributed():
@@ -64,7 +61,7 @@ def _connect_timeout(timeout):
 
 
 @contextlib.contextmanager
-def client_context(client=None, *, n_workers=2, threads_per_worker=1, timeout=None):
+def client_context(client=None, *, n_workers=2, threads_per_worker=1, processes=True, timeout=None):
     """Yield a running ``dask.distributed.Client``; close what this call started.
 
     Parameters
@@ -79,6 +76,9 @@ def client_context(client=None, *, n_workers=2, threads_per_worker=1, timeout=No
         disconnected from on exit.
     n_workers, threads_per_worker : int, default 2 and 1
         Size of the LocalCluster started when ``client`` is None.
+    processes : bool, default True
+        Whether that LocalCluster's workers are processes (False: threads of
+        this process, quicker to start, for small jobs and examples).
     timeout : float, optional
         Seconds to wait for a scheduler given by address. Default: Dask's
         ``distributed.comm.timeouts.connect`` setting.
@@ -100,25 +100,19 @@ def client_context(client=None, *, n_workers=2, threads_per_worker=1, timeout=No
 
     Examples
     --------
-    >>> from dask.distributed import Client, LocalCluster
     >>> from microviral.distributed import client_context
-    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
-    ...     with Client(cluster) as client, client_context(client) as c:
-    ...         c is client
-    True
-    >>> with client_context() as c:  # a LocalCluster of 2 worker processes  # doctest: +SKIP
-    ...     len(c.scheduler_info()["workers"])
-    2
+    >>> with client_context(n_workers=1, processes=False) as client:  # a LocalCluster, closed on exit
+    ...     with client_context(client) as c:  # a running client is used as it is
+    ...         c is client, sum(c.nthreads().values())
+    (True, 1)
+    >>> client.status
+    'closed'
     """
     distributed = _import_distributed()
     if client is None:
         n_workers = check_int(n_workers, "n_workers", minimum=1)
         threads_per_worker = check_int(threads_per_worker, "threads_per_worker", minimum=1)
-        import logging
-
-        cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
-                                           processes=True, dashboard_address=None,
-                                           silence_logs=logging.ERROR)
+        cluster = _local_cluster(n_workers, threads_per_worker, processes=check_bool(processes, "processes"))
         try:
             own = distributed.Client(cluster)
             try:
@@ -169,6 +163,18 @@ def client_context(client=None, *, n_workers=2, threads_per_worker=1, timeout=No
                     f"string. Got {_describe(client)}.")
 
 
+def _local_cluster(n_workers, threads_per_worker, processes=True):
+    """A quiet LocalCluster: no dashboard, its HTTP endpoint on a free localhost port (not 8787)."""
+    import logging
+
+    import distributed
+
+    return distributed.LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
+                                    processes=processes, dashboard_address=None,
+                                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                                    silence_logs=logging.ERROR)
+
+
 def _worker_threads(client):
     """{worker address: Dask threads} for every worker, and their total."""
     threads = {addr: int(n) for addr, n in client.nthreads().items()}
@@ -200,7 +206,7 @@ def default_chunk_size(n_runs, n_arcs, n_threads):
     Examples
     --------
     >>> from microviral.distributed import default_chunk_size
-    >>> default_chunk_size(100_000, 1_000_000, n_threads=8)  # 32 chunks of 3,125 runs
+    >>> default_chunk_size(100_000, 100_000, n_threads=8)  # 32 chunks of 3,125 runs
     3125
     >>> default_chunk_size(1_000, 100, n_threads=8)  # small work: one chunk
     1000
@@ -232,13 +238,6 @@ def _cores():
         return os.cpu_count() or 1
 
 
-def _needs_lock(numba):
-    try:
-        return numba.threading_layer() == "workqueue"
-    except ValueError:  # no parallel kernel has run yet in this process: be safe
-        return True
-
-
 def _run_chunk(graph, seeds, in_target, keys, max_rounds, by_community, host_threads):
     """One Dask task: the local engine on a slice of run keys (each run depends only on its key)."""
     import numba
@@ -254,8 +253,8 @@ def _run_chunk(graph, seeds, in_target, keys, max_rounds, by_community, host_thr
     except Exception:  # a restarted worker on a new host, or called outside a worker
         sharing = 1
     n_threads = max(1, min(numba.config.NUMBA_NUM_THREADS, _cores() // max(1, sharing)))
-    lock = _KERNEL_LOCK if _needs_lock(numba) else contextlib.nullcontext()
-    with lock, _threads(n_threads):
+    # simulate_keys serialises kernel launches itself where numba's threading layer needs it (workqueue).
+    with _threads(n_threads):
         return simulate_keys(graph, seeds, in_target, keys, max_rounds=max_rounds, by_community=by_community)
 
 
@@ -322,19 +321,17 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=
     --------
     >>> import numpy as np
     >>> import microviral as mv
-    >>> from dask.distributed import Client, LocalCluster
-    >>> from microviral.distributed import simulate_dask
+    >>> from microviral.distributed import client_context, simulate_dask
     >>> g = mv.CommunityGraph.from_edges([0, 0, 1], [1, 2, 3], prob=0.5, community=[0, 0, 1, 1])
     >>> keys = np.arange(1, 101, dtype=np.uint64)
-    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
-    ...     with Client(cluster) as client:
-    ...         out = simulate_dask(g, np.array([0], np.int32), g.target_mask(1).astype(np.uint8), keys,
-    ...                             client=client, chunk_size=30)
+    >>> with client_context(n_workers=1, processes=False) as client:
+    ...     out = simulate_dask(g, np.array([0], np.int32), g.target_mask(1).astype(np.uint8), keys,
+    ...                         client=client, chunk_size=30)
     >>> local = mv.simulate(g, [0], keys=keys, target=1)
     >>> bool((out["reach"] == local.reach).all())
     True
     """
-    from .simulate import check_graph, check_keys, check_memory, merge_outputs
+    from .simulate import _output_bytes_per_run, check_graph, check_keys, check_memory, merge_outputs
 
     check_graph(graph)
     seeds = np.ascontiguousarray(check_node_array(seeds, "seeds", graph.n_nodes), dtype=np.int32)
@@ -348,8 +345,8 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=
     if progress is not None:
         progress = check_bool(progress, "progress")
     n_runs = keys.size
-    n_comm = graph.n_communities if by_community else 0
-    check_memory(n_runs * (3 * 8 + 2 * min(32, graph.n_nodes + 1) * 4 + n_comm * 4), f"{n_runs} runs")
+    # The merged outputs come back to this process: refuse up front what would not fit.
+    check_memory(n_runs * _output_bytes_per_run(graph, by_community), f"{n_runs} runs")
     _import_distributed()
 
     with client_context(client) as c:

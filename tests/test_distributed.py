@@ -1,0 +1,328 @@
+"""The Dask backend returns exactly what the local backend returns, also when a worker dies."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+import microviral as mv
+from microviral import distributed as mvd
+
+dask = pytest.importorskip("dask")
+distributed = pytest.importorskip("distributed")
+from distributed import Client  # noqa: E402
+
+FIELDS = ("reach", "target_activated", "rounds", "new_by_round", "new_target_by_round", "community_activated",
+          "keys", "penetration", "spillover")
+
+
+def assert_same(a, b):
+    for name in FIELDS:
+        x, y = getattr(a, name), getattr(b, name)
+        if x is None or y is None:
+            assert x is None and y is None, name
+            continue
+        assert x.dtype == y.dtype, name
+        assert x.shape == y.shape, name
+        assert np.array_equal(x, y), name
+
+
+def random_graph(seed, n=300, m=1500, p=0.08, n_comm=3, directed=True):
+    gen = np.random.default_rng(seed)
+    src, dst = gen.integers(0, n, m), gen.integers(0, n, m)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mv.DataWarning)
+        return mv.CommunityGraph.from_edges(src, dst, n_nodes=n, community=gen.integers(0, n_comm, n),
+                                            prob=gen.uniform(0, 2 * p, src.size), directed=directed)
+
+
+def pids_alive(pids):
+    import psutil
+
+    return [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    lc = mvd._local_cluster(2, 1)
+    try:
+        yield lc
+    finally:
+        lc.close()
+
+
+@pytest.fixture(scope="module")
+def client(cluster):
+    c = Client(cluster)
+    try:
+        c.wait_for_workers(2, timeout=60)
+        yield c
+    finally:
+        c.close()
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return random_graph(0)
+
+
+@pytest.fixture(scope="module")
+def local(graph):
+    return mv.simulate(graph, [0, 1, 2, 3], n_runs=997, target=1, rng=11)
+
+
+@pytest.mark.parametrize("chunk_size", [None, 1000, 997, 500, 64, 37])
+def test_two_worker_processes_give_the_local_result(client, graph, local, chunk_size):
+    res = mv.simulate(graph, [0, 1, 2, 3], n_runs=997, target=1, rng=11, backend="dask", client=client,
+                      chunk_size=chunk_size)
+    assert_same(res, local)
+    assert res.provenance.keys() == local.provenance.keys()
+    for name, value in local.provenance.items():
+        assert np.array_equal(res.provenance[name], value) if isinstance(value, np.ndarray) \
+            else res.provenance[name] == value, name
+
+
+def test_chunks_of_one_run(client, graph, local):
+    res = mv.simulate(graph, [0, 1, 2, 3], keys=local.keys[:40], target=1, backend="dask", client=client,
+                      chunk_size=1)
+    ref = mv.simulate(graph, [0, 1, 2, 3], keys=local.keys[:40], target=1)
+    assert_same(res, ref)
+    assert np.array_equal(res.reach, local.reach[:40])
+
+
+def test_long_cascades_pad_per_round_counts_like_local(client):
+    # A path of 80 nodes: runs last 0..79 rounds, some chunks beyond the 32 rounds first allotted, some not.
+    n = 80
+    g = mv.CommunityGraph.from_edges(np.arange(n - 1), np.arange(1, n), prob=0.97,
+                                     community=(np.arange(n) >= 40).astype(int))
+    ref = mv.simulate(g, [0], n_runs=300, target=1, rng=np.random.default_rng(3))
+    assert ref.rounds.max() > 32 and ref.rounds.min() < 32
+    for chunk_size in (7, 50, 300):
+        res = mv.simulate(g, [0], n_runs=300, target=1, rng=np.random.default_rng(3), backend="dask",
+                          client=client, chunk_size=chunk_size)
+        assert_same(res, ref)
+
+
+def test_options_travel_to_the_workers(client, graph):
+    kw = dict(n_runs=300, target=2, rng=np.random.SeedSequence(5), max_rounds=2, by_community=False)
+    ref = mv.simulate(graph, [7, 8], **kw)
+    kw["rng"] = np.random.SeedSequence(5)
+    res = mv.simulate(graph, [7, 8], backend="dask", client=client, chunk_size=45, **kw)
+    assert res.community_activated is None
+    assert res.rounds.max() <= 2
+    assert_same(res, ref)
+
+
+def test_undirected_graph_and_other_seeds(client):
+    g = random_graph(4, n=200, m=600, p=0.15, directed=False)
+    for seeds in ([0], [3, 50, 120]):
+        ref = mv.simulate(g, seeds, n_runs=256, target=0, rng=8)
+        res = mv.simulate(g, seeds, n_runs=256, target=0, rng=8, backend="dask", client=client, chunk_size=30)
+        assert_same(res, ref)
+
+
+def test_one_worker_with_two_threads(graph, local):
+    with mvd._local_cluster(1, 2) as lc, Client(lc) as c:
+        assert sum(c.nthreads().values()) == 2
+        for chunk_size in (None, 100, 13):
+            res = mv.simulate(graph, [0, 1, 2, 3], n_runs=997, target=1, rng=11, backend="dask", client=c,
+                              chunk_size=chunk_size)
+            assert_same(res, local)
+        # The cluster object itself and its scheduler address are accepted too.
+        res = mv.simulate(graph, [0, 1, 2, 3], n_runs=997, target=1, rng=11, backend="dask", client=lc)
+        assert_same(res, local)
+        res = mv.simulate(graph, [0, 1, 2, 3], n_runs=997, target=1, rng=11, backend="dask",
+                          client=lc.scheduler_address, chunk_size=250)
+        assert_same(res, local)
+        assert c.status == "running"  # a passed client is left open
+
+
+def test_graph_is_broadcast_once_and_reused(client, graph):
+    a = mv.simulate(graph, [0], n_runs=50, rng=1, backend="dask", client=client, chunk_size=10)
+    held_graph, future = mvd._SCATTERED[client]
+    assert held_graph is graph
+    # Every worker holds a replica, so no task ships the graph.
+    assert len(client.who_has([future])[future.key]) == len(client.nthreads())
+    b = mv.simulate(graph, [5], n_runs=50, rng=1, backend="dask", client=client, chunk_size=10)
+    assert mvd._SCATTERED[client][1].key == future.key  # same graph: not sent again
+    assert np.array_equal(a.keys, b.keys)
+    other = random_graph(9)
+    mv.simulate(other, [0], n_runs=20, rng=1, backend="dask", client=client)
+    assert mvd._SCATTERED[client][0] is other
+
+
+def test_tasks_are_released_after_the_run(client, graph):
+    mv.simulate(graph, [0], n_runs=200, rng=1, backend="dask", client=client, chunk_size=20)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        keys = [k for k in client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.tasks))
+                if "microviral-chunk" in str(k)]
+        if not keys:
+            break
+        time.sleep(0.1)
+    assert keys == []
+
+
+def test_progress_bar_over_chunks(client, graph, local, capsys):
+    res = mv.simulate(graph, [0, 1, 2, 3], n_runs=997, target=1, rng=11, backend="dask", client=client,
+                      chunk_size=100, progress=True)
+    assert_same(res, local)
+    err = capsys.readouterr().err
+    assert "10/10" in err
+
+
+def test_worker_killed_mid_run_result_unchanged(client, cluster):
+    g = random_graph(2, n=2000, m=12000, p=0.12)
+    kw = dict(n_runs=6000, target=1, rng=21)
+    ref = mv.simulate(g, [0, 1, 2], **kw)
+    before = set(client.nthreads())
+    box = {}
+
+    def run():
+        try:
+            box["res"] = mv.simulate(g, [0, 1, 2], backend="dask", client=client, chunk_size=20, **kw)
+        except BaseException as exc:  # reported in the main thread
+            box["err"] = exc
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    try:
+        # Wait until chunks are being computed, then SIGKILL one worker process (its nanny restarts it).
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done = client.run_on_scheduler(
+                lambda dask_scheduler: sum(1 for k, ts in dask_scheduler.tasks.items()
+                                           if "microviral-chunk" in str(k) and ts.state == "memory"))
+            busy = {w: p for w, p in client.processing().items() if p}
+            if done >= 5 and busy:
+                break
+            time.sleep(0.05)
+        victim = sorted(busy)[0]
+        pid = client.run(os.getpid, workers=[victim])[victim]
+        assert worker.is_alive(), "the run finished before a worker could be killed"
+        os.kill(pid, signal.SIGKILL)
+    finally:
+        worker.join(timeout=240)
+    assert not worker.is_alive()
+    assert "err" not in box, box.get("err")
+    assert_same(box["res"], ref)
+    client.wait_for_workers(2, timeout=60)
+    after = set(client.nthreads())
+    assert victim not in after and len(after) == len(before)  # the worker really died and was replaced
+    assert not pids_alive([pid])
+
+
+def test_default_local_cluster_is_started_and_closed(graph, local):
+    with mvd.client_context() as c:
+        assert len(c.nthreads()) == 2
+        pids = list(c.run(os.getpid).values())
+        res = mv.simulate(graph, [0, 1, 2, 3], n_runs=997, target=1, rng=11, backend="dask", client=c)
+        assert_same(res, local)
+        cluster = c.cluster
+    assert c.status == "closed"
+    assert cluster.status.name == "closed"
+    deadline = time.monotonic() + 15
+    while pids_alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not pids_alive(pids)
+
+
+def test_default_cluster_closed_after_an_error(graph):
+    seen = {}
+    with pytest.raises(RuntimeError, match="boom"):
+        with mvd.client_context() as c:
+            seen["client"], seen["cluster"] = c, c.cluster
+            raise RuntimeError("boom")
+    assert seen["client"].status == "closed"
+    assert seen["cluster"].status.name == "closed"
+
+
+def test_simulate_without_client_uses_a_temporary_cluster():
+    g = random_graph(1, n=60, m=200)
+    ref = mv.simulate(g, [0], n_runs=64, rng=2)
+    res = mv.simulate(g, [0], n_runs=64, rng=2, backend="dask", chunk_size=16)
+    assert_same(res, ref)
+
+
+# -- bad input ---------------------------------------------------------------------------------------------
+
+
+def test_unreachable_scheduler_is_a_clear_error(graph):
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        t0 = time.monotonic()
+        with pytest.raises(ConnectionError, match=r"tcp://127\.0\.0\.1:1"):
+            mv.simulate(graph, [0], n_runs=10, rng=0, backend="dask", client="tcp://127.0.0.1:1")
+        assert time.monotonic() - t0 < 30
+    with pytest.raises(ConnectionError, match="scheduler"):
+        with mvd.client_context("tcp://127.0.0.1:1", timeout=0.5):
+            pass
+
+
+def test_closed_client_is_a_clear_error(cluster, graph):
+    c = Client(cluster)
+    c.close()
+    with pytest.raises(ValueError, match="'client'.*closed"):
+        mv.simulate(graph, [0], n_runs=10, rng=0, backend="dask", client=c)
+
+
+@pytest.mark.parametrize("chunk_size", [0, -3])
+def test_chunk_size_below_one_is_refused(client, graph, chunk_size):
+    with pytest.raises(ValueError, match="'chunk_size' must be >= 1"):
+        mv.simulate(graph, [0], n_runs=10, rng=0, backend="dask", client=client, chunk_size=chunk_size)
+    keys = np.arange(10, dtype=np.uint64)
+    with pytest.raises(ValueError, match="'chunk_size' must be >= 1"):
+        mvd.simulate_dask(graph, np.array([0], np.int32), np.ones(graph.n_nodes, np.uint8), keys, client=client,
+                          chunk_size=chunk_size)
+
+
+def test_other_bad_arguments(client, graph):
+    with pytest.raises(TypeError, match="'chunk_size' must be an integer"):
+        mv.simulate(graph, [0], n_runs=10, rng=0, backend="dask", client=client, chunk_size=2.5)
+    with pytest.raises(TypeError, match="'client' must be None, a dask.distributed.Client"):
+        mv.simulate(graph, [0], n_runs=10, rng=0, backend="dask", client=42)
+    with pytest.raises(ValueError, match="'client'"):
+        mv.simulate(graph, [0], n_runs=10, rng=0, backend="dask", client="  ")
+    with pytest.raises(ValueError, match="'in_target' must have shape"):
+        mvd.simulate_dask(graph, np.array([0], np.int32), np.ones(3, np.uint8), np.arange(4, dtype=np.uint64),
+                          client=client)
+    with pytest.raises(TypeError, match="'progress' must be a bool"):
+        mvd.simulate_dask(graph, np.array([0], np.int32), np.ones(graph.n_nodes, np.uint8),
+                          np.arange(4, dtype=np.uint64), client=client, progress="yes")
+    with pytest.raises(ValueError, match="'timeout'"):
+        with mvd.client_context("tcp://127.0.0.1:1", timeout=0):
+            pass
+    with pytest.raises(ValueError, match="'n_workers' must be >= 1"):
+        with mvd.client_context(None, n_workers=0):
+            pass
+
+
+def test_missing_dask_names_the_extra(monkeypatch, graph):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(ImportError, match=r"pip install microviral\[dask\]"):
+        mv.simulate(graph, [0], n_runs=10, rng=0, backend="dask")
+
+
+def test_importing_microviral_does_not_import_dask():
+    code = ("import sys, microviral, microviral.distributed; "
+            "print(any(m == 'dask' or m.startswith(('dask.', 'distributed')) for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_default_chunk_size_rules():
+    # ~4 chunks per Dask thread...
+    assert mvd.default_chunk_size(100_000, 100_000, 8) == 3125
+    # ...but not below ~2e7 arc visits per chunk...
+    assert mvd.default_chunk_size(100_000, 1_000, 8) == 20_000
+    # ...nor above ~2e9, never more than n_runs, never below 1.
+    assert mvd.default_chunk_size(10_000, 10_000_000, 1) == 200
+    assert mvd.default_chunk_size(5, 10, 64) == 5
+    assert mvd.default_chunk_size(10, 10**12, 4) == 1
+    with pytest.raises(ValueError, match="'n_threads' must be >= 1"):
+        mvd.default_chunk_size(10, 10, 0)
