@@ -35,3 +35,6 @@ __all__ += ["read_edgelist", "read_communities", "write_edgelist", "write_commun
 # [compare]
 # [plot]
 # [distributed]
+from . import distributed  # dask itself is imported lazily, only when the Dask backend is used
+
+__all__ += ["distributed"]
