@@ -100,6 +100,27 @@ def check_keys(keys):
     return np.ascontiguousarray(arr, dtype=np.uint64)
 
 
+def _uniform_p_scaled(graph):
+    """``p * 2**53`` when every arc has the same probability ``p`` (memoised per graph), else -1."""
+    cache = getattr(graph, "_cache", None)
+    if cache is not None and "uniform_p_scaled" in cache:
+        return cache["uniform_p_scaled"]
+    prob = graph.prob
+    value = -1.0
+    if prob.size == 0:
+        value = 0.0
+    elif prob.min() == prob.max():
+        value = float(prob[0]) * 2.0**53  # exact: scaling by a power of two
+    if cache is not None:
+        cache["uniform_p_scaled"] = value
+    return value
+
+
+# Per-round buffers are (rounds, runs) and allocated uninitialised: only the pages a run writes are ever touched,
+# so they can have room for every possible round up to this much address space each.
+_ROUND_BUFFER_BYTES = 1 << 30
+
+
 def simulate_keys(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=True, n_chunks=None):
     """Run one cascade per key on trusted, validated arrays; return a dict of per-run arrays.
 
@@ -109,49 +130,48 @@ def simulate_keys(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=
     """
     import numba
 
-    from ._kernels.ic import ic_runs
+    from ._kernels.ic import gather_rounds, ic_runs_fast
 
     n_runs = keys.size
     n_comm = graph.n_communities if by_community else 0
-    width = min(_ROUND_WIDTH, graph.n_nodes + 1)
+    # A run has at most n_nodes - 1 rounds, so n_nodes rows never overflow.
+    width = min(graph.n_nodes, max(_ROUND_WIDTH, _ROUND_BUFFER_BYTES // (4 * max(n_runs, 1))))
+    if max_rounds >= 0:
+        width = min(width, max_rounds + 1)
     if n_chunks is None:
         n_chunks = min(n_runs, 8 * numba.get_num_threads())
-    # outputs, plus each chunk's scratch (stamp and queue: 8 bytes per node)
-    check_memory(n_runs * (3 * 8 + 2 * width * 4 + n_comm * 4) + n_chunks * graph.n_nodes * 8, f"{n_runs} runs")
+    # outputs (per-round buffers: the pages of the first rounds), plus each chunk's scratch (8 bytes per node)
+    check_memory(n_runs * (3 * 8 + 4 * min(width, _ROUND_WIDTH) * 4 + n_comm * 4) + n_chunks * graph.n_nodes * 8,
+                 f"{n_runs} runs")
     reach = np.empty(n_runs, dtype=np.int64)
     hits = np.empty(n_runs, dtype=np.int64)
     rounds = np.empty(n_runs, dtype=np.int64)
-    by_round = np.zeros((n_runs, width), dtype=np.int32)
-    by_round_t = np.zeros((n_runs, width), dtype=np.int32)
+    buf = np.empty((width, n_runs), dtype=np.int32)
+    buf_t = np.empty((width, n_runs), dtype=np.int32)
     comm = np.zeros((n_runs if n_comm else 0, n_comm), dtype=np.int32)
-    args = (graph.offsets, graph.targets, graph.prob, seeds, in_target, graph.community)
+    args = (graph.offsets, graph.targets, graph.prob, _uniform_p_scaled(graph), seeds, in_target, graph.community)
     with parallel_guard():
-        ic_runs(*args, keys, max_rounds, n_chunks, reach, hits, rounds, by_round, by_round_t, comm)
+        ic_runs_fast(*args, keys, max_rounds, n_chunks, reach, hits, rounds, buf, buf_t, comm)
     needed = int(rounds.max()) + 1 if n_runs else 1
+    check_memory(n_runs * 2 * needed * 4, f"per-round counts for {n_runs} runs x {needed} rounds")
+    by_round = gather_rounds(buf, rounds, needed)
+    by_round_t = gather_rounds(buf_t, rounds, needed)
+    del buf, buf_t
     if needed > width:
         # Replay only the long runs, wide enough for their every round; same keys, same worlds.
         long_runs = np.flatnonzero(rounds + 1 > width)
-        check_memory(long_runs.size * 2 * needed * 4 + n_runs * 2 * needed * 4,
-                     f"per-round counts for {n_runs} runs x {needed} rounds")
         sub = keys[long_runs]
         m = sub.size
         r2, h2, k2 = np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64)
-        b2 = np.zeros((m, needed), dtype=np.int32)
-        bt2 = np.zeros((m, needed), dtype=np.int32)
+        b2 = np.empty((needed, m), dtype=np.int32)
+        bt2 = np.empty((needed, m), dtype=np.int32)
         c2 = np.zeros((0, n_comm), dtype=np.int32)
         with parallel_guard():
-            ic_runs(*args, sub, max_rounds, min(m, n_chunks), r2, h2, k2, b2, bt2, c2)
-        wide = np.zeros((n_runs, needed), dtype=np.int32)
-        wide_t = np.zeros((n_runs, needed), dtype=np.int32)
-        wide[:, :width] = by_round
-        wide_t[:, :width] = by_round_t
-        wide[long_runs] = b2
-        wide_t[long_runs] = bt2
-        by_round, by_round_t = wide, wide_t
-    else:
-        by_round, by_round_t = by_round[:, :needed], by_round_t[:, :needed]
-    return dict(reach=reach, target_activated=hits, rounds=rounds, new_by_round=np.ascontiguousarray(by_round),
-                new_target_by_round=np.ascontiguousarray(by_round_t), community_activated=comm if n_comm else None)
+            ic_runs_fast(*args, sub, max_rounds, min(m, n_chunks), r2, h2, k2, b2, bt2, c2)
+        by_round[long_runs] = gather_rounds(b2, k2, needed)
+        by_round_t[long_runs] = gather_rounds(bt2, k2, needed)
+    return dict(reach=reach, target_activated=hits, rounds=rounds, new_by_round=by_round,
+                new_target_by_round=by_round_t, community_activated=comm if n_comm else None)
 
 
 def merge_outputs(parts):
