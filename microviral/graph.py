@@ -620,13 +620,15 @@ class CommunityGraph:
         if "id_index" not in self._cache:
             self._cache["id_index"] = {k: i for i, k in enumerate(self.node_ids.tolist())}
         lookup = self._cache["id_index"]
-        scalar = np.ndim(ids) == 0
-        items = [ids] if scalar else list(np.asarray(ids, dtype=object).tolist())
-        out = []
-        for item in items:
-            if item not in lookup:
-                raise ValueError(f"'ids': node id {item!r} is not in the graph.")
-            out.append(lookup[item])
+        try:
+            scalar = np.ndim(ids) == 0
+            items = [ids] if scalar else list(np.asarray(ids, dtype=object).tolist())
+            missing = [item for item in items if item not in lookup]
+        except (TypeError, ValueError):  # ragged or unhashable input
+            raise TypeError(f"'ids' must be a node id or a 1-d sequence of node ids. Got {_describe(ids)}.") from None
+        if missing:
+            raise ValueError(f"'ids': node id {missing[0]!r} is not in the graph.")
+        out = [lookup[item] for item in items]
         return out[0] if scalar else np.asarray(out, dtype=np.int64)
 
     def community_label(self, community, name="community"):
@@ -638,7 +640,7 @@ class CommunityGraph:
         try:
             if community in names:
                 return names.index(community)
-        except TypeError:
+        except (TypeError, ValueError):  # unhashable, or an array compared element-wise
             pass
         if isinstance(community, (numbers.Integral, np.integer)) and not isinstance(community, (bool, np.bool_)):
             if 0 <= int(community) < len(names):
@@ -665,7 +667,11 @@ class CommunityGraph:
         elif isinstance(target, (str, bytes, numbers.Number, np.generic)) and np.ndim(target) == 0:
             mask = self._community == self.community_label(target, name)
         else:
-            arr = np.asarray(target)
+            try:
+                arr = np.asarray(target)
+            except (TypeError, ValueError):  # ragged lists
+                raise TypeError(f"'{name}' must be a community, a boolean mask or node indices. "
+                                f"Got {_describe(target)}.") from None
             if arr.dtype == bool:
                 if arr.shape != (n,):
                     raise ValueError(f"'{name}' as a boolean mask must have shape ({n},). Got shape {arr.shape}.")

@@ -67,7 +67,8 @@ def trivalency(graph, rng=None, values=(0.1, 0.01, 0.001)):
     True
     """
     _check_graph(graph)
-    values = check_probability_array(values, "values", len(np.atleast_1d(values)))
+    values = as_1d_array(values, "values", kind="f")
+    values = check_probability_array(values, "values", values.size)
     if values.size == 0:
         raise ValueError("'values' must hold at least one probability.")
     source = check_rng(rng)
@@ -90,6 +91,8 @@ def from_array(graph, values, *, per="arc"):
     [0.5, 0.7]
     """
     _check_graph(graph)
+    if not isinstance(per, str) or per not in ("arc", "head"):
+        raise ValueError(f"'per' must be 'arc' or 'head'. Got {_describe(per)}.")
     if per == "arc":
         return graph.with_prob(check_probability_array(values, "values", graph.n_arcs))
     if per == "head":
