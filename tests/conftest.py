@@ -1,0 +1,37 @@
+"""Shared pytest configuration: hypothesis profiles.
+
+Two profiles, both with ``deadline=None`` (the first call of a numba kernel compiles):
+
+- ``default``: a few hundred examples per fuzz strategy; the whole fuzz suite stays
+  well under a minute on two cores.
+- ``fuzz``: thousands of examples per strategy, for a long hunt
+  (``pytest tests/test_fuzz.py --fuzz`` or ``HYPOTHESIS_PROFILE=fuzz pytest ...``).
+
+Tests that want an explicit example count scale it with :func:`examples`.
+"""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+_SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+
+settings.register_profile("default", max_examples=100, deadline=None, suppress_health_check=_SUPPRESS,
+                          print_blob=True)
+settings.register_profile("fuzz", max_examples=3000, deadline=None, suppress_health_check=_SUPPRESS,
+                          print_blob=True)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fuzz", action="store_true", default=False,
+                     help="run hypothesis tests with the 'fuzz' profile (thousands of examples per strategy)")
+
+
+def pytest_configure(config):
+    profile = "fuzz" if config.getoption("--fuzz", default=False) else os.environ.get("HYPOTHESIS_PROFILE", "default")
+    settings.load_profile(profile)
+
+
+def examples(n_default):
+    """Example count for a test: ``n_default`` under the default profile, 15x that under ``fuzz``."""
+    return n_default * 15 if settings().max_examples >= 1000 else n_default

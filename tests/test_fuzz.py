@@ -1,0 +1,519 @@
+"""Fuzzing the public boundary: every call works correctly or raises a clean, named error.
+
+numba does not bounds-check, so one malformed array that reaches a kernel can read
+out of bounds or kill the interpreter. Each test below throws generated hostile
+input (NaN, inf, negatives, huge ints, wrong dtypes including bool, complex, object
+and str, wrong shapes, non-contiguous, read-only and byte-swapped arrays, empty
+inputs) at one public entry point and accepts exactly two outcomes:
+
+- it works, and the result satisfies the invariants checked here, or
+- it raises ``TypeError`` or ``ValueError`` whose message names one of the
+  arguments (``MemoryError`` is accepted only where a resource guard applies).
+
+The default hypothesis profile runs a few hundred examples per strategy in well
+under a minute; ``pytest tests/test_fuzz.py --fuzz`` runs thousands (see conftest.py).
+"""
+
+import re
+import warnings
+
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import examples
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import microviral as mv
+
+CLEAN = (TypeError, ValueError)
+
+# ----------------------------------------------------------------------------- the oracle
+
+
+class Refused(Exception):
+    pass
+
+
+def call(fn, names, *, allow=()):
+    """Run ``fn()``; return its result, or raise :class:`Refused` for a clean, named error.
+
+    A ``TypeError``/``ValueError`` must name one of ``names`` (as a word). Any other
+    exception type fails the test, and so do numpy's RuntimeWarnings (an unchecked
+    cast or overflow on the way to a kernel).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mv.DataWarning)
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            return fn()
+        except CLEAN + tuple(allow) as exc:
+            if isinstance(exc, CLEAN) and not isinstance(exc, tuple(allow)):
+                msg = str(exc)
+                assert any(re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", msg) for n in names), (
+                    f"{type(exc).__name__} names none of {names}: {msg!r}"
+                )
+            raise Refused(str(exc)) from None
+
+
+def attempt(fn, names, **kw):
+    """Like :func:`call` but return None when refused."""
+    try:
+        out = call(fn, names, **kw)
+    except Refused:
+        event("refused")
+        return None
+    event("worked")
+    return out
+
+
+# ----------------------------------------------------------------------------- hostile values
+
+NUMERIC_DTYPES = ["i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8", "?", "c16", ">i8", ">f8", ">u4"]
+
+
+@st.composite
+def layouts(draw, arr):
+    """The same values as ``arr`` in a hostile memory layout."""
+    kind = draw(st.sampled_from(["plain", "readonly", "noncontiguous", "fortran", "list"]))
+    if kind == "readonly":
+        arr = arr.copy()
+        arr.setflags(write=False)
+    elif kind == "noncontiguous" and arr.ndim >= 1:
+        arr = np.stack([arr, arr], axis=-1)[..., 0]
+    elif kind == "fortran" and arr.ndim >= 1:
+        arr = np.asfortranarray(arr)
+    elif kind == "list":
+        return arr.tolist()
+    return arr
+
+
+def numeric_arrays(dtypes=NUMERIC_DTYPES, min_dims=0, max_dims=2, max_side=6, elements=None):
+    return hnp.arrays(
+        dtype=st.sampled_from(dtypes),
+        shape=hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=0, max_side=max_side),
+        elements=elements,
+    ).flatmap(layouts)
+
+
+py_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=2**62, max_value=2**70),
+    st.integers(min_value=-(2**70), max_value=-1),
+    st.floats(),
+    st.complex_numbers(),
+    st.text(max_size=3),
+    st.binary(max_size=3),
+)
+
+hostile = st.one_of(
+    py_scalars,
+    numeric_arrays(),
+    st.lists(py_scalars, max_size=6),
+    st.lists(st.lists(st.integers(-2, 5), max_size=3), max_size=4),  # ragged or 2-d
+    hnp.arrays(object, hnp.array_shapes(max_dims=1, min_side=0, max_side=5), elements=py_scalars),
+    hnp.arrays(st.sampled_from(["U3", "S3"]), hnp.array_shapes(max_dims=1, min_side=0, max_side=5)),
+    st.just({0: 1}),
+    st.just({1, 2}),
+    st.just(object()),
+    st.just(np.datetime64("2020-01-01")),
+)
+
+
+@st.composite
+def int_arrays(draw, size, lo, hi, dtypes=("i4", "i8", "u8", "f8", ">i8", "u1", "u4")):
+    """Integer-valued arrays in [lo, hi] (clipped to what the dtype holds), hostile layout."""
+    dtype = np.dtype(draw(st.sampled_from(dtypes)))
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        lo, hi = max(lo, int(info.min)), min(hi, int(info.max))
+    arr = draw(hnp.arrays(dtype, size, elements=st.integers(lo, max(lo, hi))))
+    return draw(layouts(arr))
+
+
+def index_arrays(n, lo=-2, extra=2, max_size=12):
+    """Near-valid node index arrays: mostly in range, some out; hostile dtypes and layouts."""
+    ints = st.integers(lo, n - 1 + extra)
+    return st.one_of(
+        int_arrays(st.integers(0, max_size), lo, n - 1 + extra),
+        st.lists(ints, max_size=max_size),
+    )
+
+
+def prob_arrays(size):
+    vals = st.one_of(st.floats(0, 1), st.floats(-0.5, 1.5), st.sampled_from([np.nan, np.inf, -np.inf, 0.0, 1.0]))
+    return st.one_of(
+        hnp.arrays(st.sampled_from(["f8", "f4", "f2", ">f8"]), st.just(size), elements=vals).flatmap(layouts),
+        hnp.arrays("f8", st.integers(0, size + 2), elements=st.floats(0, 1)),  # wrong length
+        st.floats(),
+        st.none(),
+    )
+
+
+def labels(n):
+    return st.one_of(
+        st.none(),
+        st.lists(st.integers(0, 3), min_size=n, max_size=n),
+        st.lists(st.sampled_from(["a", "b", "c"]), min_size=n, max_size=n),
+        st.lists(st.floats(), min_size=n, max_size=n),
+        st.lists(st.one_of(st.integers(0, 2), st.text(max_size=1)), min_size=n, max_size=n),  # mixed types
+        st.lists(st.integers(0, 3), max_size=n + 2),  # wrong length
+        st.dictionaries(st.integers(-1, n), st.integers(0, 2), max_size=n + 1),
+        hostile,
+    )
+
+
+def maybe(strategy, bad=hostile):
+    """Mostly the near-valid ``strategy``, sometimes a hostile value."""
+    return st.one_of(strategy, strategy, strategy, bad)
+
+
+# ----------------------------------------------------------------------------- invariants
+
+
+def check_graph(g):
+    assert isinstance(g, mv.CommunityGraph)
+    n, m = g.n_nodes, g.n_arcs
+    assert n >= 1
+    for arr, dtype, size in ((g.offsets, np.int64, n + 1), (g.targets, np.int32, m), (g.prob, np.float64, m),
+                             (g.community, np.int32, n)):
+        assert arr.dtype == dtype and arr.shape == (size,)
+        assert arr.flags.c_contiguous and not arr.flags.writeable
+        assert arr.dtype.isnative
+    assert g.offsets[0] == 0 and g.offsets[-1] == m and np.all(np.diff(g.offsets) >= 0)
+    if m:
+        assert g.targets.min() >= 0 and g.targets.max() < n
+        assert np.all(np.isfinite(g.prob)) and g.prob.min() >= 0 and g.prob.max() <= 1
+    assert g.n_communities >= 1
+    assert g.community.min() >= 0 and g.community.max() < g.n_communities
+    assert len(g.node_ids) == n
+    if not g.directed:  # the arc set is symmetric (a raw-CSR self-loop is its own reverse)
+        src = g.arc_sources.astype(np.int64)
+        dst = g.targets.astype(np.int64)
+        assert np.array_equal(np.sort(src * n + dst), np.sort(dst * n + src))
+    return g
+
+
+def check_result(res, g, seeds, mask, n_runs, max_rounds=None):
+    seeds = np.asarray(seeds)
+    n = g.n_nodes
+    assert res.n_runs == n_runs == res.keys.size
+    assert res.keys.dtype == np.uint64
+    assert np.all(res.reach >= seeds.size) and np.all(res.reach <= n)
+    in_seeds = int(mask[seeds].sum())
+    assert np.all(res.target_activated >= in_seeds)
+    assert np.all(res.target_activated <= np.minimum(res.reach, mask.sum()))
+    assert np.all((res.penetration >= 0) & (res.penetration <= 1))
+    assert np.array_equal(res.new_by_round.sum(axis=1), res.reach)
+    assert np.array_equal(res.new_target_by_round.sum(axis=1), res.target_activated)
+    assert np.all(res.new_by_round[:, 0] == seeds.size)
+    assert np.all(res.rounds >= 0) and np.all(res.rounds <= n - 1)
+    if max_rounds is not None:
+        assert np.all(res.rounds <= max_rounds)
+    if res.community_activated is not None:
+        assert np.array_equal(res.community_activated.sum(axis=1), res.reach)
+    prov = res.provenance
+    assert prov["graph_sha256"] == g.fingerprint() and prov["microviral_version"] == mv.__version__
+    assert "rng" in prov
+
+
+@st.composite
+def small_graphs(draw, max_nodes=8):
+    n = draw(st.integers(1, max_nodes))
+    m = draw(st.integers(0, 3 * n))
+    src = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))
+    dst = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))
+    prob = draw(st.lists(st.sampled_from([0.0, 0.3, 0.7, 1.0]), min_size=m, max_size=m))
+    comm = draw(st.lists(st.sampled_from(["x", "y", "z"]), min_size=n, max_size=n))
+    directed = draw(st.booleans())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mv.DataWarning)
+        return mv.CommunityGraph.from_edges(src, dst, n_nodes=n, community=comm, directed=directed, prob=prob)
+
+
+# ----------------------------------------------------------------------------- constructors
+
+
+@st.composite
+def csr_args(draw):
+    n = draw(st.integers(0, 6))
+    degrees = draw(st.lists(st.integers(-1, 3), min_size=n, max_size=n))
+    offsets = np.concatenate([[draw(st.sampled_from([0, 0, 0, 1, -1]))], np.cumsum(degrees)]).astype(np.int64)
+    m = int(max(offsets[-1], 0)) + draw(st.sampled_from([0, 0, 0, 1, -1]))
+    targets = draw(int_arrays(max(m, 0), -1, n))
+    offsets = draw(st.one_of(layouts(offsets), hostile) if draw(st.integers(0, 9)) == 0 else layouts(offsets))
+    return dict(
+        offsets=offsets,
+        targets=draw(maybe(st.just(targets))),
+        prob=draw(maybe(prob_arrays(max(m, 0)))),
+        community=draw(labels(n)),
+        community_names=draw(st.one_of(st.none(), st.none(), st.just(["a", "b", "c", "d"]), st.just([]),
+                                       st.just(["a", "a"]), hostile)),
+        node_ids=draw(st.one_of(st.none(), st.none(), st.lists(st.integers(0, 3), min_size=n, max_size=n),
+                                st.lists(st.one_of(st.integers(), st.text(max_size=2)), min_size=n, max_size=n),
+                                hostile)),
+        directed=draw(maybe(st.booleans())),
+    )
+
+
+@settings(max_examples=examples(300))
+@given(csr_args())
+def test_community_graph_constructor(kwargs):
+    offsets = kwargs.pop("offsets")
+    targets = kwargs.pop("targets")
+    snapshot = [np.array(a, copy=True) if isinstance(a, np.ndarray) else None for a in (offsets, targets)]
+    g = attempt(lambda: mv.CommunityGraph(offsets, targets, **kwargs),
+                ["offsets", "targets", "prob", "community", "community_names", "node_ids", "directed", "graph"])
+    if g is None:
+        return
+    check_graph(g)
+    assert np.array_equal(g.offsets, np.asarray(offsets))
+    assert np.array_equal(g.targets, np.asarray(targets))
+    # the caller's arrays are neither changed nor shared
+    for before, arr in zip(snapshot, (offsets, targets)):
+        if before is not None:
+            assert np.array_equal(before, arr)
+            assert not np.shares_memory(arr, g.offsets) and not np.shares_memory(arr, g.targets)
+
+
+@st.composite
+def edge_args(draw):
+    n = draw(st.integers(1, 7))
+    m = draw(st.integers(0, 10))
+    src = draw(maybe(index_arrays(n, lo=-1, extra=1, max_size=m)))
+    dst = draw(maybe(index_arrays(n, lo=-1, extra=1, max_size=m)))
+    return dict(
+        src=src,
+        dst=dst,
+        n_nodes=draw(st.one_of(st.none(), st.integers(-1, n + 2), st.integers(2**31 - 1, 2**65), hostile)),
+        community=draw(labels(n)),
+        directed=draw(maybe(st.booleans())),
+        prob=draw(maybe(prob_arrays(m))),
+        self_loops=draw(maybe(st.sampled_from(["drop", "raise"]))),
+        duplicates=draw(maybe(st.sampled_from(["drop", "combine", "raise"]))),
+        node_ids=draw(st.one_of(st.none(), st.none(), st.lists(st.one_of(st.integers(), st.text(max_size=2)),
+                                                               min_size=n, max_size=n), hostile)),
+    )
+
+
+@settings(max_examples=examples(300))
+@given(edge_args())
+def test_from_edges(kwargs):
+    src, dst = kwargs.pop("src"), kwargs.pop("dst")
+    g = attempt(lambda: mv.CommunityGraph.from_edges(src, dst, **kwargs),
+                ["src", "dst", "n_nodes", "community", "community_names", "directed", "prob", "self_loops",
+                 "duplicates", "node_ids", "graph"])
+    if g is None:
+        return
+    check_graph(g)
+    # every kept arc is an input edge (or its reverse, for an undirected graph)
+    s, d = np.asarray(src, dtype=np.int64).ravel(), np.asarray(dst, dtype=np.int64).ravel()
+    given_pairs = set(zip(s.tolist(), d.tolist()))
+    if not g.directed:
+        given_pairs |= set(zip(d.tolist(), s.tolist()))
+    arcs = set(zip(g.arc_sources.tolist(), g.targets.tolist()))
+    assert arcs <= given_pairs
+    assert len(arcs) == g.n_arcs  # no duplicates survive
+    assert all(u != v for u, v in arcs)
+
+
+node_keys = st.one_of(st.integers(-5, 20), st.text(max_size=3), st.tuples(st.integers(0, 2), st.integers(0, 2)),
+                      st.floats(allow_nan=False), st.booleans())
+
+
+@st.composite
+def nx_graphs(draw):
+    kind = draw(st.sampled_from([nx.Graph, nx.DiGraph, nx.MultiGraph, nx.MultiDiGraph]))
+    G = kind()
+    nodes = draw(st.lists(node_keys, max_size=7, unique_by=lambda x: (type(x).__name__, x)))
+    G.add_nodes_from(nodes)
+    if nodes:
+        for _ in range(draw(st.integers(0, 10))):
+            u, v = draw(st.sampled_from(nodes)), draw(st.sampled_from(nodes))
+            attrs = {}
+            if draw(st.booleans()):
+                attrs["p"] = draw(st.one_of(st.floats(0, 1), st.floats(), st.text(max_size=2), st.none()))
+            G.add_edge(u, v, **attrs)
+        for u in G.nodes:
+            if draw(st.integers(0, 4)):
+                G.nodes[u]["community"] = draw(st.one_of(st.sampled_from(["a", "b"]), st.integers(0, 2),
+                                                         st.frozensets(st.sampled_from(list(G.nodes)), min_size=1,
+                                                                       max_size=2), st.floats()))
+    return G
+
+
+@settings(max_examples=examples(200))
+@given(nx_graphs(), st.one_of(st.just("community"), st.just("missing"), st.none(), hostile),
+       st.one_of(st.none(), st.just("p"), st.floats(), hostile))
+def test_from_networkx(G, community, prob):
+    g = attempt(lambda: mv.CommunityGraph.from_networkx(G, community=community, prob=prob),
+                ["G", "community", "prob", "node_ids", "graph", "default_prob"])
+    if g is None:
+        return
+    check_graph(g)
+    assert g.n_nodes == G.number_of_nodes()
+    assert set(g.node_ids.tolist()) == set(G.nodes) or len(set(map(repr, G.nodes))) == g.n_nodes
+
+
+@st.composite
+def sparse_args(draw):
+    rows = draw(st.integers(0, 5))
+    cols = draw(st.sampled_from([rows, rows, rows, rows + 1]))
+    dtype = draw(st.sampled_from(["f8", "f4", "i8", "?", "c16", "u1"]))
+    dense = draw(hnp.arrays(dtype, (rows, cols), elements=None))
+    fmt = draw(st.sampled_from(["csr_array", "csc_array", "coo_array", "csr_matrix", "lil_array", "dok_array"]))
+    return dict(matrix=getattr(sp, fmt)(dense), community=draw(labels(rows)), directed=draw(maybe(st.booleans())),
+                prob=draw(st.one_of(st.none(), st.just("data"), st.floats(), hostile)))
+
+
+@settings(max_examples=examples(200))
+@given(sparse_args())
+def test_from_scipy(kwargs):
+    matrix = kwargs.pop("matrix")
+    g = attempt(lambda: mv.CommunityGraph.from_scipy(matrix, **kwargs),
+                ["matrix", "community", "community_names", "directed", "prob", "n_nodes", "graph"])
+    if g is None:
+        return
+    check_graph(g)
+    assert g.n_nodes == matrix.shape[0]
+
+
+def test_from_scipy_and_networkx_refuse_non_graphs():
+    for bad in (None, np.eye(3), [[0, 1], [1, 0]], "graph"):
+        with pytest.raises(TypeError, match="'matrix'"):
+            mv.CommunityGraph.from_scipy(bad)
+        with pytest.raises(TypeError, match="'G'"):
+            mv.CommunityGraph.from_networkx(bad)
+
+
+# ----------------------------------------------------------------------------- graph methods and probability models
+
+
+@settings(max_examples=examples(300))
+@given(small_graphs(), st.sampled_from(["uniform", "weighted_cascade", "trivalency", "from_array", "by_community",
+                                        "resonance", "with_prob", "with_community"]), st.data())
+def test_probability_models(g, model, data):
+    P = mv.probabilities
+    m, n, c = g.n_arcs, g.n_nodes, g.n_communities
+    target = maybe(st.one_of(st.sampled_from(["x", "y", "z", 0, 1, 2, 5]), index_arrays(n),
+                             hnp.arrays("?", st.sampled_from([n, n, n + 1]))))
+    if model == "uniform":
+        p = data.draw(maybe(st.floats()))
+        fn, names = (lambda: P.uniform(g, p)), ["p"]
+    elif model == "weighted_cascade":
+        fn, names = (lambda: P.weighted_cascade(g)), ["graph"]
+    elif model == "trivalency":
+        rng = data.draw(maybe(st.one_of(st.none(), st.integers(-3, 2**70))))
+        values = data.draw(maybe(st.one_of(st.just((0.1, 0.01, 0.001)), prob_arrays(3))))
+        fn, names = (lambda: P.trivalency(g, rng=rng, values=values)), ["rng", "values"]
+    elif model == "from_array":
+        values = data.draw(maybe(st.one_of(prob_arrays(m), prob_arrays(n))))
+        per = data.draw(maybe(st.sampled_from(["arc", "head"])))
+        fn, names = (lambda: P.from_array(g, values, per=per)), ["values", "per"]
+    elif model == "by_community":
+        p = data.draw(maybe(st.one_of(prob_arrays(c), st.dictionaries(st.sampled_from(["x", "y", "z", 0, 7]),
+                                                                      st.floats(), max_size=3))))
+        fn, names = (lambda: P.by_community(g, p)), ["p", "p['x']", "p['y']", "p['z']", "p[0]", "p[7]"]
+    elif model == "resonance":
+        t = data.draw(target)
+        p_in, p_out = data.draw(maybe(st.floats())), data.draw(maybe(st.floats()))
+        fn, names = (lambda: P.resonance(g, t, p_in, p_out)), ["target", "p_in", "p_out"]
+    elif model == "with_prob":
+        p = data.draw(maybe(st.one_of(prob_arrays(m), st.floats())))
+        fn, names = (lambda: g.with_prob(p)), ["prob"]
+    else:
+        lab = data.draw(labels(n))
+        fn, names = (lambda: g.with_community(lab)), ["community", "community_names"]
+    before = g.fingerprint()
+    h = attempt(fn, names)
+    assert g.fingerprint() == before  # the input graph is never changed
+    if h is not None:
+        check_graph(h)
+        assert np.array_equal(h.offsets, g.offsets) and np.array_equal(h.targets, g.targets)
+    with pytest.raises(TypeError, match="'graph'"):
+        P.weighted_cascade(data.draw(hostile))
+
+
+@settings(max_examples=examples(200))
+@given(small_graphs(), st.data())
+def test_graph_lookups(g, data):
+    n = g.n_nodes
+    target = data.draw(maybe(st.one_of(st.sampled_from(["x", "y", "z", 0, 1, 2, 5, -1, 1.0, True]),
+                                       index_arrays(n), hnp.arrays("?", st.sampled_from([n, n, n + 1]))
+                                       .flatmap(layouts))))
+    mask = attempt(lambda: g.target_mask(target), ["target"])
+    if mask is not None:
+        assert mask.dtype == bool and mask.shape == (n,) and mask.any() and not mask.flags.writeable
+    ids = data.draw(maybe(index_arrays(n)))
+    idx = attempt(lambda: g.index_of(ids), ["ids"])
+    if idx is not None:
+        assert np.all((np.asarray(idx) >= 0) & (np.asarray(idx) < n))
+    label = attempt(lambda: g.community_label(data.draw(hostile)), ["community"])
+    if label is not None:
+        assert 0 <= label < g.n_communities
+
+
+# ----------------------------------------------------------------------------- simulate
+
+
+@st.composite
+def simulate_args(draw, g):
+    n = g.n_nodes
+    kwargs = dict(
+        n_runs=draw(maybe(st.integers(-2, 40))),
+        target=draw(maybe(st.one_of(st.none(), st.sampled_from(["x", "y", "z", 0, 2, 9]), index_arrays(n),
+                                    hnp.arrays("?", st.sampled_from([n, n, n + 1])).flatmap(layouts)))),
+        rng=draw(maybe(st.one_of(st.none(), st.integers(-1, 2**80),
+                                 st.builds(np.random.default_rng, st.integers(0, 99)),
+                                 st.builds(np.random.SeedSequence, st.integers(0, 99))),
+                       bad=st.one_of(hostile, st.just(np.random.RandomState(0))))),
+        max_rounds=draw(maybe(st.one_of(st.none(), st.integers(-1, 4), st.integers(2**62, 2**80)))),
+        by_community=draw(maybe(st.booleans())),
+        n_threads=draw(maybe(st.one_of(st.none(), st.integers(0, 3)))),
+        chunk_size=draw(maybe(st.one_of(st.none(), st.integers(0, 7), st.integers(2**62, 2**80)))),
+        backend=draw(st.one_of(st.just("local"), st.just("local"), st.just("spark"), hostile)),
+    )
+    if draw(st.integers(0, 4)) == 0:
+        kwargs["keys"] = draw(st.one_of(
+            hnp.arrays(st.sampled_from(["u8", "i8", "u4", ">u8", "f8", "?"]), st.integers(0, 20)).flatmap(layouts),
+            hostile))
+        if draw(st.booleans()):
+            kwargs.pop("rng")
+    if draw(st.integers(0, 5)) == 0:
+        kwargs["client"] = draw(hostile)
+    return kwargs
+
+
+@settings(max_examples=examples(300))
+@given(small_graphs(), st.data())
+def test_simulate(g, data):
+    n = g.n_nodes
+    seeds = data.draw(maybe(index_arrays(n, lo=-1, extra=1, max_size=4)))
+    kwargs = data.draw(simulate_args(g))
+    names = ["seeds", "n_runs", "target", "rng", "max_rounds", "keys", "by_community", "n_threads", "chunk_size",
+             "backend", "client"]
+    res = attempt(lambda: mv.simulate(g, seeds, **kwargs), names)
+    if res is None:
+        return
+    seeds = np.asarray(seeds).astype(np.int64)
+    mask = g.target_mask(kwargs.get("target"))
+    n_runs = np.asarray(kwargs["keys"]).size if "keys" in kwargs else kwargs["n_runs"]
+    mr = kwargs.get("max_rounds")
+    check_result(res, g, seeds, mask, n_runs, max_rounds=mr)
+    # the run replays exactly from its keys, with default settings
+    again = mv.simulate(g, seeds, keys=res.keys, target=kwargs.get("target"), max_rounds=mr)
+    assert np.array_equal(again.reach, res.reach) and np.array_equal(again.target_activated, res.target_activated)
+    # results methods on hostile thresholds
+    theta = data.draw(maybe(st.floats(0, 1)))
+    for method in (res.summary, res.p_microviral, res.rounds_to):
+        attempt(lambda: method(theta), ["theta", "confidence"])
+
+
+def test_simulate_refuses_non_graphs():
+    for bad in (None, nx.path_graph(3), np.eye(3), "g", sp.eye(3)):
+        with pytest.raises(TypeError, match="'graph'"):
+            mv.simulate(bad, [0])
