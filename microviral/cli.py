@@ -25,7 +25,7 @@ import numpy as np
 
 __all__ = ["main", "build_parser"]
 
-_MODELS = ("uniform", "wc", "trivalency", "resonance")
+_MODELS = ("uniform", "wc", "trivalency", "resonance", "column")
 
 
 class _UsageError(Exception):
@@ -87,7 +87,8 @@ def build_parser():
     _add_graph_args(sim)
     seeds = sim.add_mutually_exclusive_group(required=True)
     seeds.add_argument("--seeds", metavar="IDS", help="comma-separated original node ids")
-    seeds.add_argument("--strategy", metavar="NAME", help="a seeding strategy from microviral.seeding")
+    seeds.add_argument("--strategy", metavar="NAME", help="a strategy of microviral.seeding.STRATEGIES: random, degree, degree_target, "
+                            "degree_discount, imm_target, ...")
     sim.add_argument("--k", type=int, default=None, metavar="K", help="number of seeds for --strategy")
     _add_run_args(sim)
     sim.add_argument("--out", default="microviral-output", metavar="DIR",
@@ -103,7 +104,7 @@ def build_parser():
     )
     _add_graph_args(cmp_)
     cmp_.add_argument("--strategies", default="random,degree,degree_discount", metavar="NAMES",
-                      help="comma-separated strategies from microviral.seeding (default %(default)s)")
+                      help="comma-separated names from microviral.seeding.STRATEGIES (default %(default)s)")
     cmp_.add_argument("--k", default="1,5,10", metavar="BUDGETS",
                       help="comma-separated budgets (default %(default)s)")
     _add_run_args(cmp_)
@@ -129,10 +130,10 @@ def _add_graph_args(p):
                    help="the community whose penetration is measured (name or label; default: every node)")
     p.add_argument("--model", choices=_MODELS, default="uniform",
                    help="edge probabilities: uniform p, wc (1 / in-degree), trivalency "
-                        "({0.1, 0.01, 0.001}), resonance (--p-in into the target, --p-out elsewhere); "
-                        "default uniform")
-    p.add_argument("--p", type=float, default=0.1, metavar="P", help="probability for --model uniform "
-                                                                     "(default 0.1)")
+                        "({0.1, 0.01, 0.001}), resonance (--p-in into the target, --p-out elsewhere), "
+                        "column (a third column of the edge list); default uniform")
+    p.add_argument("--p", type=float, default=None, metavar="P",
+                   help="probability of every arc for --model uniform (default 0.1)")
     p.add_argument("--p-in", type=float, default=None, metavar="P", help="resonance: arcs into the target")
     p.add_argument("--p-out", type=float, default=None, metavar="P", help="resonance: all other arcs")
 
@@ -181,24 +182,29 @@ def _parse_label(text, names):
 def _load_graph(args):
     import microviral as mv
 
-    graph = mv.read_edgelist(args.edgelist, directed=args.directed, community=args.community)
+    # Inconsistent options are reported before the file is read.
+    if args.model != "resonance" and (args.p_in is not None or args.p_out is not None):
+        raise ValueError("'--p-in' and '--p-out' need '--model resonance'.")
+    if args.model != "uniform" and args.p is not None:
+        raise ValueError(f"'--p' goes with '--model uniform'. Got '--model {args.model}'.")
+    if args.model == "resonance":
+        if args.p_in is None or args.p_out is None:
+            raise ValueError("'--model resonance' needs both '--p-in' and '--p-out'.")
+        if args.target is None:
+            raise ValueError("'--model resonance' needs '--target' (the community the content is made for).")
+    graph = mv.read_edgelist(args.edgelist, directed=args.directed, community=args.community,
+                             prob="column" if args.model == "column" else None)
     target = _parse_label(args.target, graph.community_names)
+    if target is not None:
+        graph.target_mask(target, "--target")  # an unknown community is reported by its option name
     if args.model == "uniform":
-        if args.p_in is not None or args.p_out is not None:
-            raise ValueError("'--p-in' and '--p-out' need '--model resonance'.")
-        graph = mv.probabilities.uniform(graph, args.p)
+        graph = mv.probabilities.uniform(graph, 0.1 if args.p is None else args.p)
     elif args.model == "wc":
         graph = mv.probabilities.weighted_cascade(graph)
     elif args.model == "trivalency":
-        graph = mv.probabilities.trivalency(graph, rng=args.rng_value)
-    else:
-        if args.p_in is None or args.p_out is None:
-            raise ValueError("'--model resonance' needs both '--p-in' and '--p-out'.")
-        if target is None:
-            raise ValueError("'--model resonance' needs '--target' (the community the content is made for).")
+        graph = mv.probabilities.trivalency(graph, rng=args.streams[0])
+    elif args.model == "resonance":
         graph = mv.probabilities.resonance(graph, target, args.p_in, args.p_out)
-    if target is not None:
-        graph.target_mask(target, "--target")  # report an unknown community early, by its option name
     return graph, target
 
 
@@ -232,10 +238,10 @@ def _seed_ids(text, graph):
 def _strategy(name, option="--strategy"):
     from . import seeding
 
-    known = sorted(n for n in getattr(seeding, "__all__", ()) if callable(getattr(seeding, n, None)))
-    if name not in known:
-        raise ValueError(f"'{option}': unknown strategy {name!r}. Known strategies: {', '.join(known)}.")
-    return getattr(seeding, name)
+    if name not in seeding.STRATEGIES:
+        raise ValueError(f"'{option}': unknown strategy {name!r}. Known strategies: "
+                         f"{', '.join(sorted(seeding.STRATEGIES))}.")
+    return seeding.get_strategy(name)
 
 
 def _write_json(path, obj):
@@ -281,13 +287,13 @@ def _cmd_simulate(args):
     import microviral as mv
 
     args.rng_value, drawn = _draw_rng(args.rng)
+    args.streams = np.random.SeedSequence(args.rng_value).spawn(3)  # probability model, seeding, cascades
     if args.strategy is not None and args.k is None:
         raise ValueError("'--strategy' needs '--k' (the number of seeds).")
     if args.seeds is not None and args.k is not None:
         raise ValueError("'--k' goes with '--strategy'; with '--seeds' the seed count is the list's length.")
     graph, target = _load_graph(args)
-    seq = np.random.SeedSequence(args.rng_value)
-    pick_rng, sim_rng = seq.spawn(2)
+    _, pick_rng, sim_rng = args.streams
     if args.seeds is not None:
         seeds = _seed_ids(args.seeds, graph)
         how = f"seeds {args.seeds}"
@@ -312,7 +318,7 @@ def _cmd_simulate(args):
         "directed": graph.directed,
         "target": target,
         "model": args.model,
-        "p": args.p if args.model == "uniform" else None,
+        "p": (0.1 if args.p is None else args.p) if args.model == "uniform" else None,
         "p_in": args.p_in,
         "p_out": args.p_out,
         "seeds": ids.tolist(),
@@ -353,12 +359,13 @@ def _cmd_compare(args):
     import microviral as mv
 
     args.rng_value, drawn = _draw_rng(args.rng)
+    args.streams = np.random.SeedSequence(args.rng_value).spawn(3)  # probability model, (unused), comparison
     names = _parse_list(args.strategies, "--strategies")
     for name in names:
         _strategy(name, "--strategies")
     budgets = _parse_list(args.k, "--k", int)
     graph, target = _load_graph(args)
-    table = mv.compare(graph, names, budgets, target=target, n_runs=args.runs, rng=args.rng_value,
+    table = mv.compare(graph, names, budgets, target=target, n_runs=args.runs, rng=args.streams[2],
                        theta=args.theta, max_rounds=args.max_rounds, progress=args.progress)
     _say(f"graph: {graph!r}")
     _say(f"target: {'every node' if target is None else repr(target)}; strategies {names}; budgets {budgets}; "

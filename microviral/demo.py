@@ -20,9 +20,9 @@ __all__ = ["run_demo", "DemoResult", "write_atomic", "save_figure"]
 DEFAULT_OUT = os.path.join("microviral-output", "demo.png")
 
 # Sized so the full demo takes 10-20 s on 2 cores including numba compilation.
-_FULL = dict(n_background=20_000, n_niche=400, niche_degree=12, background_degree=6, n_bridges=400,
-             n_runs=2000, k=10, theta=0.1, p_in=0.08, p_out=0.02)
-_QUICK = dict(_FULL, n_background=4_000, n_niche=200, n_bridges=150, n_runs=300, k=5)
+_FULL = dict(n_background=20_000, n_niche=400, niche_degree=10, background_degree=15, n_bridges=200,
+             n_runs=2000, k=10, theta=0.1, p_in=0.1, p_out=0.06)
+_QUICK = dict(_FULL, n_background=5_000, n_niche=200, n_bridges=100, n_runs=300, k=5)
 
 
 def write_atomic(path, write):
@@ -115,7 +115,7 @@ STRATEGIES = {
     "highest degree": "degree",
     "highest degree in niche": "degree_target",
     "degree discount": "degree_discount",
-    "targeted IMM": "imm",
+    "targeted IMM": "imm_target",
 }
 
 
@@ -250,7 +250,7 @@ def run_demo(*, quick=False, out=DEFAULT_OUT, n_runs=None, k=None, rng=0, theta=
 
     from . import seeding
 
-    strategies = {label: getattr(seeding, name) for label, name in STRATEGIES.items()}
+    strategies = {label: seeding.get_strategy(name) for label, name in STRATEGIES.items()}
     bar = tqdm(total=len(strategies) + 1, desc="demo", unit="step", disable=None if progress is None else not progress,
                file=sys.stderr, leave=False)
     try:

@@ -122,6 +122,16 @@ def test_simulate_strategy_and_models(files, capsys):
         assert json.loads((out / "simulate.json").read_text())["model"] == model
 
 
+def test_simulate_probabilities_from_a_column(tmp_path, capsys):
+    edges = tmp_path / "weighted.csv"
+    edges.write_text("src,dst,p\n1,2,1.0\n2,3,0.0\n")
+    code, _, err = run(["simulate", edges, "--model", "column", "--seeds", "1", "--runs", "10", "--rng", "0",
+                        "--out", tmp_path / "o"], capsys)
+    assert code == 0, err
+    table = pd.read_csv(tmp_path / "o" / "simulate.csv").set_index("metric")
+    assert table.loc["reach", "mean"] == 2.0 and table.loc["reach", "se"] == 0.0
+
+
 def test_simulate_draws_and_prints_rng_when_not_given(files, capsys):
     edges, labels, out = files
     code, stdout, _ = run(["simulate", edges, "--seeds", "100", "--runs", "5", "--out", out], capsys)
@@ -143,6 +153,8 @@ def test_simulate_draws_and_prints_rng_when_not_given(files, capsys):
     (["--strategy", "no_such", "--k", "1"], "unknown strategy"),
     (["--seeds", "100", "--model", "resonance"], "--p-in"),
     (["--seeds", "100", "--p-in", "0.2"], "--model resonance"),
+    (["--seeds", "100", "--model", "resonance", "--p-in", "0.2", "--p-out", "0.1"], "--target"),
+    (["--seeds", "100", "--model", "wc", "--p", "0.2"], "--p"),
     (["--seeds", "100", "--runs", "2000000000"], "memory"),
 ])
 def test_simulate_errors_are_one_line(files, capsys, extra, needle):
