@@ -32,8 +32,14 @@ __all__ += ["read_edgelist", "read_communities", "write_edgelist", "write_commun
 # [generators]
 # [datasets]
 # [seeding]
+from . import seeding
+__all__ += ["seeding"]
 # [compare]
+from .compare import compare
+__all__ += ["compare"]
 # [plot]
+from . import plot
+__all__ += ["plot"]
 # [distributed]
 from . import distributed  # dask itself is imported lazily, only when the Dask backend is used
 

@@ -1,0 +1,156 @@
+"""Seeding strategies: which ``k`` nodes to activate first.
+
+Every strategy is called the same way::
+
+    seeds = strategy(graph, k, *, target=None, rng=None, **options)
+
+and returns ``k`` node indices (an int64 array) in selection order, the same for
+the same ``rng``; ties go to the lowest node index. :data:`STRATEGIES` maps the
+names that :func:`microviral.compare` accepts to these callables:
+
+=================== ==============================================================
+name                seeds
+=================== ==============================================================
+``random``          uniform over the graph
+``random_target``   uniform inside the target
+``degree``          highest out-degree
+``degree_target``   highest out-degree inside the target
+``degree_insiders`` highest number of arcs to other target members, inside the target
+``degree_discount`` degree discount (Chen, Wang, Yang 2009), per-arc probabilities
+``pagerank``        highest influence PageRank (walk along reversed arcs)
+``kcore``           highest coreness, then degree
+``celf``            CELF greedy on common worlds, expected reach
+``celf_target``     CELF greedy on common worlds, expected activated target members
+``imm``             IMM (Tang, Shi, Xiao 2015), expected reach
+``imm_target``      targeted IMM: RR roots in the target, expected activated target members
+=================== ==============================================================
+
+Strategies that do not use the target ignore it; those that need it raise a
+``ValueError`` when it is None.
+
+Examples
+--------
+>>> import microviral as mv
+>>> g = mv.CommunityGraph.from_edges([0, 0, 1], [1, 2, 2], community=["a", "b", "b"])
+>>> mv.seeding.get_strategy("degree")(g, 1).tolist()
+[0]
+>>> sorted(mv.seeding.STRATEGIES)[:3]
+['celf', 'celf_target', 'degree']
+"""
+
+from . import heuristics
+from .celf import celf
+from .heuristics import (
+    degree,
+    degree_discount,
+    degree_insiders,
+    degree_target,
+    kcore,
+    pagerank,
+    random,
+    random_target,
+)
+from .imm import imm, rr_estimate
+
+__all__ = [
+    "STRATEGIES",
+    "get_strategy",
+    "random",
+    "random_target",
+    "degree",
+    "degree_target",
+    "degree_insiders",
+    "degree_discount",
+    "pagerank",
+    "kcore",
+    "celf",
+    "celf_target",
+    "imm",
+    "imm_target",
+    "rr_estimate",
+]
+
+
+def celf_target(graph, k, *, target=None, rng=None, n_runs=200):
+    """CELF maximising the expected number of activated ``target`` members (required).
+
+    Examples
+    --------
+    >>> import microviral as mv
+    >>> g = mv.CommunityGraph.from_edges([0, 0, 0, 4], [1, 2, 3, 5], prob=1.0, community=list("aaaabb"))
+    >>> mv.seeding.celf_target(g, 1, target="b", n_runs=5, rng=0).tolist()
+    [4]
+    """
+    if target is None:
+        raise ValueError("'target' is required by the 'celf_target' strategy. Got None.")
+    return celf(graph, k, target=target, rng=rng, n_runs=n_runs, objective="target")
+
+
+def imm_target(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True):
+    """Targeted IMM: maximise the expected number of activated ``target`` members (required).
+
+    Examples
+    --------
+    >>> import microviral as mv
+    >>> g = mv.CommunityGraph.from_edges([0, 0, 0, 4, 4], [1, 2, 3, 5, 6], prob=0.9, community=list("aaaabbb"))
+    >>> mv.seeding.imm_target(g, 1, target="b", rng=0).tolist()
+    [4]
+    """
+    if target is None:
+        raise ValueError("'target' is required by the 'imm_target' strategy. Got None.")
+    return imm(graph, k, eps=eps, ell=ell, target=target, rng=rng, fresh=fresh)
+
+
+def _celf_reach(graph, k, *, target=None, rng=None, n_runs=200):
+    """CELF maximising expected reach (``target`` ignored)."""
+    return celf(graph, k, rng=rng, n_runs=n_runs, objective="reach")
+
+
+def _imm_global(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True):
+    """Global IMM maximising expected reach (``target`` ignored)."""
+    return imm(graph, k, eps=eps, ell=ell, rng=rng, fresh=fresh)
+
+
+_celf_reach.__name__ = "celf"
+_imm_global.__name__ = "imm"
+
+STRATEGIES = {
+    "random": random,
+    "random_target": random_target,
+    "degree": degree,
+    "degree_target": degree_target,
+    "degree_insiders": degree_insiders,
+    "degree_discount": degree_discount,
+    "pagerank": pagerank,
+    "kcore": kcore,
+    "celf": _celf_reach,
+    "celf_target": celf_target,
+    "imm": _imm_global,
+    "imm_target": imm_target,
+}
+"""Strategy name -> callable ``f(graph, k, *, target=None, rng=None, **options)``."""
+
+
+def get_strategy(name):
+    """Return the strategy registered under ``name``.
+
+    Raises
+    ------
+    TypeError
+        ``name`` is not a string.
+    ValueError
+        Unknown name; the message lists the known ones.
+
+    Examples
+    --------
+    >>> import microviral as mv
+    >>> mv.seeding.get_strategy("imm_target").__name__
+    'imm_target'
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"'strategy' must be a strategy name (str). Got {type(name).__name__} {name!r}.")
+    try:
+        return STRATEGIES[name]
+    except KeyError:
+        raise ValueError(f"Unknown strategy {name!r}. Known strategies: {sorted(STRATEGIES)}.") from None
+

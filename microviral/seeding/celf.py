@@ -1,0 +1,107 @@
+"""CELF lazy greedy (Leskovec et al. 2007) by Monte Carlo on common random worlds."""
+
+import heapq
+
+import numpy as np
+
+from .._rng import run_keys
+from .._validation import check_int
+from ..simulate import simulate_keys
+from ._common import check_graph, check_k
+
+__all__ = ["celf", "greedy_objective"]
+
+_OBJECTIVES = ("reach", "target")
+
+
+def _objective(objective, target):
+    if objective is None:
+        return "reach" if target is None else "target"
+    if objective not in _OBJECTIVES:
+        raise ValueError(f"'objective' must be one of {list(_OBJECTIVES)}. Got {objective!r} instead.")
+    if objective == "target" and target is None:
+        raise ValueError("objective='target' needs a 'target'. Got target=None.")
+    return objective
+
+
+def greedy_objective(graph, in_target, keys, objective):
+    """Return ``f(seeds)``: the total (over the runs of ``keys``) of reach or of activated target members.
+
+    An integer, so marginal gains are exact and ties are real ties. ``seeds`` is any
+    sequence of node indices; ``in_target`` a uint8 mask.
+    """
+    field = "reach" if objective == "reach" else "target_activated"
+
+    def f(seeds):
+        out = simulate_keys(graph, np.asarray(seeds, dtype=np.int32), in_target, keys, by_community=False)
+        return int(out[field].sum())
+
+    return f
+
+
+def celf(graph, k, *, target=None, rng=None, n_runs=200, objective=None):
+    """Lazy greedy seed selection (CELF) on ``n_runs`` common live-edge worlds.
+
+    Every evaluation of the objective uses the same run keys, i.e. the same
+    ``n_runs`` live-edge worlds. On those worlds the objective (mean reach, or
+    mean number of activated target members) is monotone and submodular, so the
+    lazy evaluations of CELF pick exactly the seeds of the plain greedy algorithm
+    on the same worlds (ties to the lowest index) with far fewer simulations.
+    Meant for small graphs: the first round simulates once per node.
+
+    Parameters
+    ----------
+    graph : CommunityGraph
+    k : int
+        Number of seeds, ``1 <= k <= n_nodes``.
+    target : community name or label, boolean mask, node indices, or None
+        The community whose activated members are counted by ``objective="target"``.
+    rng : None, int, numpy SeedSequence or Generator
+        Source of the run keys; the same ``rng`` gives the same seeds.
+    n_runs : int, default 200
+        Number of live-edge worlds the objective averages over.
+    objective : {"reach", "target"}, optional
+        What to maximise: expected reach, or expected number of activated target
+        members (= penetration times target size). Default: "target" when
+        ``target`` is given, else "reach".
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (k,)
+        Seeds in the order greedy picked them.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Bad graph, ``k`` outside ``[1, n_nodes]``, ``n_runs < 1``, unknown or empty
+        target, unknown objective.
+
+    Examples
+    --------
+    >>> import microviral as mv
+    >>> g = mv.CommunityGraph.from_edges([0, 0, 0, 4, 4], [1, 2, 3, 5, 6], prob=1.0)
+    >>> mv.seeding.celf(g, 2, n_runs=10, rng=0).tolist()
+    [0, 4]
+    """
+    check_graph(graph)
+    k = check_k(k, graph)
+    n_runs = check_int(n_runs, "n_runs", minimum=1)
+    objective = _objective(objective, target)
+    mask = graph.target_mask(target)
+    in_target = np.ascontiguousarray(mask, dtype=np.uint8)
+    keys = run_keys(rng, n_runs)
+    f = greedy_objective(graph, in_target, keys, objective)
+    # heap of (-gain, node, round in which the gain was computed)
+    heap = [(-f([v]), v, 0) for v in range(graph.n_nodes)]
+    heapq.heapify(heap)
+    seeds = []
+    value = 0
+    while len(seeds) < k:
+        neg_gain, v, stamp = heapq.heappop(heap)
+        if stamp == len(seeds):
+            seeds.append(v)
+            value -= neg_gain
+            continue
+        gain = f(seeds + [v]) - value
+        heapq.heappush(heap, (-gain, v, len(seeds)))
+    return np.asarray(seeds, dtype=np.int64)
