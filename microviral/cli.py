@@ -107,7 +107,7 @@ def build_parser():
                       help="comma-separated names from microviral.seeding.STRATEGIES (default %(default)s)")
     cmp_.add_argument("--k", default="1,5,10", metavar="BUDGETS",
                       help="comma-separated budgets (default %(default)s)")
-    _add_run_args(cmp_)
+    _add_run_args(cmp_, max_rounds=False)
     cmp_.add_argument("--out", default="microviral-output", metavar="DIR",
                       help="folder for compare.csv, compare.json and the plots (default ./microviral-output)")
     cmp_.add_argument("--no-plot", dest="plot", action="store_false", help="do not write the plots")
@@ -138,13 +138,14 @@ def _add_graph_args(p):
     p.add_argument("--p-out", type=float, default=None, metavar="P", help="resonance: all other arcs")
 
 
-def _add_run_args(p):
+def _add_run_args(p, max_rounds=True):
     p.add_argument("--runs", type=int, default=1000, metavar="N", help="cascades (default 1000)")
     p.add_argument("--rng", type=int, default=None, metavar="INT",
                    help="random seed; without it one is drawn and printed so the run can be repeated")
     p.add_argument("--theta", type=float, default=0.1, metavar="X",
                    help="penetration threshold that counts as micro-viral (default 0.1)")
-    p.add_argument("--max-rounds", type=int, default=None, metavar="R", help="stop cascades after R rounds")
+    if max_rounds:
+        p.add_argument("--max-rounds", type=int, default=None, metavar="R", help="stop cascades after R rounds")
 
 
 def _add_progress(p):
@@ -348,7 +349,7 @@ def _plot_rounds(res, path, title):
     from .demo import save_figure
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    plot.penetration_over_rounds(res, ax=ax, label=title)
+    plot.penetration_over_rounds({title: res}, ax=ax)
     ax.legend(loc="lower right", fontsize="small")
     save_figure(fig, path)
     plt.close(fig)
@@ -366,11 +367,11 @@ def _cmd_compare(args):
     budgets = _parse_list(args.k, "--k", int)
     graph, target = _load_graph(args)
     table = mv.compare(graph, names, budgets, target=target, n_runs=args.runs, rng=args.streams[2],
-                       theta=args.theta, max_rounds=args.max_rounds, progress=args.progress)
+                       theta=args.theta, progress=args.progress)
     _say(f"graph: {graph!r}")
     _say(f"target: {'every node' if target is None else repr(target)}; strategies {names}; budgets {budgets}; "
          f"{args.runs} runs; rng {args.rng_value}{' (drawn)' if drawn else ''}")
-    _say(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    _say(_compare_view(table, args.theta))
     out = args.out
     csv_path, json_path = os.path.join(out, "compare.csv"), os.path.join(out, "compare.json")
     _write_csv(csv_path, table)
@@ -394,6 +395,27 @@ def _cmd_compare(args):
     for path in written:
         _say(f"wrote {path}")
     return 0
+
+
+def _compare_view(table, theta):
+    """The compare table, narrowed to what fits a terminal: means with 95% CIs and the paired difference."""
+    def ci(metric, digits):
+        return [f"{m:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]" for m, lo, hi in
+                zip(table[f"{metric}_mean"], table[f"{metric}_ci_low"], table[f"{metric}_ci_high"])]
+
+    import pandas as pd
+
+    baseline = table.attrs.get("baseline", table["strategy"].iloc[0])
+    view = pd.DataFrame({
+        "strategy": table["strategy"],
+        "k": table["k"],
+        "penetration [95% CI]": ci("penetration", 3),
+        "reach [95% CI]": ci("reach", 1),
+        "spillover": [f"{x:.1%}" for x in table["spillover_share_mean"]],
+        f"P(pen>={theta:g})": [f"{x:.3f}" for x in table["p_microviral_mean"]],
+        f"pen - {baseline} [95% CI]": ci("penetration_diff", 3),
+    })
+    return view.to_string(index=False)
 
 
 def _plot_compare(table, out):

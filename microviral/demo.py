@@ -169,10 +169,13 @@ def _figure(results, table, theta, title):
     from . import plot
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
-    plot.penetration_vs_reach(table, ax=left)
-    for name, res in results.items():
-        plot.penetration_over_rounds(res, ax=right, label=name)
+    plot.penetration_vs_reach(results, ax=left)
+    left.set_xscale("log")
+    left.set_title("each run (dots), mean with 95% CI (bars)", fontsize="small")
+    left.legend(fontsize="small")
+    plot.penetration_over_rounds(results, ax=right)
     right.axhline(theta, color="0.5", lw=0.8, ls=":")
+    right.set_title(f"mean penetration after each round (dotted: theta = {theta:g})", fontsize="small")
     right.legend(fontsize="small", loc="lower right")
     fig.suptitle(title, fontsize="medium")
     fig.tight_layout()
