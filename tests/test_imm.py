@@ -1,0 +1,318 @@
+"""IMM and RR sets: the kernel against a pure-Python twin, RR estimates against Monte Carlo, greedy
+coverage, the approximation guarantee against CELF, targeted IMM on a niche graph, real data sets."""
+
+import math
+import warnings
+
+import networkx as nx
+import numba
+import numpy as np
+import pandas as pd
+import pytest
+
+import microviral as mv
+from microviral._kernels.rrsets import max_coverage
+from microviral.seeding.imm import RRCollection, _imm, sorted_reverse
+
+DATA = "/work/shared/datasets"
+MASK = (1 << 64) - 1
+GOLDEN = 0x9E3779B97F4A7C15
+
+
+def mix64_py(z):
+    z &= MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+    return z ^ (z >> 31)
+
+
+def unit(z):
+    return (z >> 11) * 2.0**-53
+
+
+def rr_set_py(graph, pool, base, i):
+    """Pure-Python twin of the RR kernel: root by hash, geometric jumps over sorted in-arcs."""
+    roff, rsrc, rprob, rlogq = sorted_reverse(graph)
+    key = mix64_py(int(base) + (i + 1) * GOLDEN)
+    root = int(pool[int(unit(mix64_py(key)) * len(pool))])
+    members = [root]
+    seen = {root}
+    head = 0
+    while head < len(members):
+        v = members[head]
+        head += 1
+        stream = mix64_py(key + (v + 1) * GOLDEN)
+        t = 0
+        j, end = int(roff[v]), int(roff[v + 1])
+        while j < end:
+            rate = rprob[j]
+            if rate <= 0:
+                break
+            if rate < 1:
+                t += 1
+                gap = math.floor(math.log(1.0 - unit(mix64_py(stream + t * GOLDEN))) / rlogq[j])
+                if gap >= end - j:
+                    break
+                j += gap
+            p = rprob[j]
+            if p < rate:
+                t += 1
+                if unit(mix64_py(stream + t * GOLDEN)) * rate >= p:
+                    j += 1
+                    continue
+            u = int(rsrc[j])
+            j += 1
+            if u not in seen:
+                seen.add(u)
+                members.append(u)
+    return members
+
+
+def random_graph(seed, n=40, m=160, directed=True, p=0.15, n_target=None):
+    gen = np.random.default_rng(seed)
+    src, dst = gen.integers(0, n, m), gen.integers(0, n, m)
+    n_target = n // 3 if n_target is None else n_target
+    comm = np.where(np.arange(n) < n_target, "t", "o")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mv.DataWarning)
+        return mv.CommunityGraph.from_edges(src, dst, n_nodes=n, directed=directed, prob=p, community=comm)
+
+
+def mixed_prob_graph(seed):
+    g = random_graph(seed, n=30, m=150)
+    gen = np.random.default_rng(seed)
+    return mv.probabilities.from_array(g, gen.choice([0.0, 0.05, 0.3, 0.7, 1.0], size=g.n_arcs))
+
+
+GRAPHS = {
+    "uniform": lambda: random_graph(0),
+    "wc_undirected": lambda: mv.probabilities.weighted_cascade(random_graph(1, directed=False, m=100)),
+    "trivalency": lambda: mv.probabilities.trivalency(random_graph(2, m=300), rng=2),
+    "resonance": lambda: mv.probabilities.resonance(random_graph(3, m=200), "t", 0.4, 0.05),
+    "mixed": lambda: mixed_prob_graph(4),
+}
+
+
+# ---------------------------------------------------------------- the kernel
+@pytest.mark.parametrize("name", sorted(GRAPHS))
+def test_kernel_matches_python_twin(name):
+    g = GRAPHS[name]()
+    for pool in (None, np.flatnonzero(g.target_mask("t"))):
+        rr = RRCollection(g, pool, base=12345)
+        rr.extend(300)
+        ref_pool = np.arange(g.n_nodes) if pool is None else pool
+        for i in range(300):
+            assert rr.set(i).tolist() == rr_set_py(g, ref_pool, 12345, i)
+
+
+def test_rr_sets_independent_of_threads_and_batches():
+    g = GRAPHS["trivalency"]()
+    old = numba.get_num_threads()
+    flats = []
+    try:
+        for threads, batches in ((1, [2000]), (numba.config.NUMBA_NUM_THREADS, [2000]), (1, [1, 499, 700, 800])):
+            numba.set_num_threads(threads)
+            rr = RRCollection(g, None, base=99)
+            for b in batches:
+                rr.extend(b)
+            flats.append(tuple(a.copy() for a in rr.flat()))
+    finally:
+        numba.set_num_threads(old)
+    for members, offsets in flats[1:]:
+        assert np.array_equal(members, flats[0][0]) and np.array_equal(offsets, flats[0][1])
+
+
+def test_overflow_retry_gives_the_same_sets():
+    # p = 1 on a dense graph: every RR set is large, far above the first size guess
+    g = mv.probabilities.uniform(random_graph(5, n=60, m=600), 1.0)
+    rr = RRCollection(g, None, base=7)
+    rr.extend(500)
+    one = RRCollection(g, None, base=7)
+    for _ in range(5):
+        one.extend(1)
+    sizes = np.diff(rr.flat()[1])
+    assert sizes.mean() > 20
+    for i in range(5):
+        assert np.array_equal(rr.set(i), one.set(i))
+        assert sorted(rr.set(i).tolist()) == sorted(rr_set_py(g, np.arange(60), 7, i))
+    assert rr.peak_bytes >= rr.nbytes()
+
+
+def greedy_cover_py(sets, n, k):
+    covered = [False] * len(sets)
+    seeds = []
+    total = 0
+    for _ in range(k):
+        gain = [0] * n
+        for r, s in enumerate(sets):
+            if not covered[r]:
+                for v in s:
+                    gain[v] += 1
+        best = max((v for v in range(n) if v not in seeds), key=lambda v: (gain[v], -v))
+        seeds.append(best)
+        total += gain[best]
+        for r, s in enumerate(sets):
+            if best in s:
+                covered[r] = True
+    return seeds, total
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_max_coverage_matches_plain_greedy(seed):
+    gen = np.random.default_rng(seed)
+    n = 15
+    sets = [gen.choice(n, size=gen.integers(1, 5), replace=False).tolist() for _ in range(200)]
+    members = np.array([v for s in sets for v in s], dtype=np.int32)
+    offsets = np.concatenate([[0], np.cumsum([len(s) for s in sets])]).astype(np.int64)
+    out = np.empty(6, dtype=np.int64)
+    total = max_coverage(members, offsets, n, 6, out)
+    ref, ref_total = greedy_cover_py(sets, n, 6)
+    assert out.tolist() == ref and total == ref_total
+
+
+# ---------------------------------------------------------------- RR estimates against Monte Carlo
+@pytest.mark.parametrize("name", sorted(GRAPHS))
+@pytest.mark.parametrize("targeted", [False, True])
+def test_rr_estimate_agrees_with_monte_carlo(name, targeted):
+    g = GRAPHS[name]()
+    seeds = [0, 17, 25]
+    target = "t" if targeted else None
+    est, se = mv.seeding.rr_estimate(g, seeds, target=target, n_sets=40_000, rng=11)
+    res = mv.simulate(g, seeds, n_runs=4000, target=target, rng=12)
+    mc = res.target_activated
+    mc_mean, mc_se = mc.mean(), mc.std(ddof=1) / math.sqrt(mc.size)
+    assert abs(est - mc_mean) < 4 * math.hypot(se, mc_se) + 1e-9, (est, se, mc_mean, mc_se)
+
+
+def test_rr_estimate_exact_on_a_path():
+    # 0 -> 1 -> 2, p = 0.5: E[reach from {0}] = 1 + 0.5 + 0.25
+    g = mv.CommunityGraph.from_edges([0, 1], [1, 2], prob=0.5)
+    est, se = mv.seeding.rr_estimate(g, [0], n_sets=60_000, rng=3)
+    assert abs(est - 1.75) < 4 * se
+
+
+# ---------------------------------------------------------------- IMM
+def test_imm_info_and_determinism():
+    g = GRAPHS["uniform"]()
+    seeds, info = _imm(g, 4, eps=0.3, rng=5)
+    again, _ = _imm(g, 4, eps=0.3, rng=5)
+    assert np.array_equal(seeds, again) and seeds.dtype == np.int64
+    assert info["selection_sets"] >= info["theta"] >= 1
+    assert info["lower_bound"] >= 1 and info["theta"] == math.ceil(info["lambda_star"] / info["lower_bound"])
+    assert info["peak_rr_bytes"] >= info["rr_bytes"] > 0
+    # more precision asks for more RR sets (theta ~ 1 / eps^2)
+    assert _imm(g, 4, eps=0.15, rng=5)[1]["theta"] > 2 * info["theta"]
+
+
+@pytest.mark.parametrize("seed,objective", [(0, "reach"), (1, "reach"), (2, "target"), (3, "target")])
+def test_imm_within_guarantee_of_celf(seed, objective):
+    g = random_graph(seed, n=30, m=90, p=0.25)
+    target = "t" if objective == "target" else None
+    eps = 0.1
+    celf_seeds = mv.seeding.celf(g, 3, target=target, n_runs=300, rng=seed, objective=objective)
+    imm_seeds = mv.seeding.imm(g, 3, eps=eps, target=target, rng=seed)
+    a = mv.simulate(g, imm_seeds, n_runs=4000, target=target, rng=100 + seed).target_activated
+    b = mv.simulate(g, celf_seeds, n_runs=4000, target=target, rng=100 + seed).target_activated
+    diff = a - (1 - 1 / math.e - eps) * b
+    assert diff.mean() > -4 * diff.std(ddof=1) / math.sqrt(diff.size)
+    # in practice IMM is much closer than the guarantee
+    assert a.mean() >= 0.9 * b.mean()
+
+
+def niche_graph(seed=0):
+    """A niche of 60 nodes (dense, resonant content) in a background of 1500 with 20 hubs."""
+    gen = np.random.default_rng(seed)
+    n_bg, n_niche = 1500, 60
+    bg = np.triu(gen.random((n_bg, n_bg)) < 4.0 / n_bg, 1)
+    s1, d1 = np.nonzero(bg)
+    hubs = gen.choice(n_bg, 20, replace=False)
+    s2 = np.repeat(hubs, 60)
+    d2 = gen.integers(0, n_bg, s2.size)
+    ni = np.triu(gen.random((n_niche, n_niche)) < 8.0 / n_niche, 1)
+    s3, d3 = np.nonzero(ni)
+    s4 = gen.integers(0, n_bg, 20)
+    d4 = gen.integers(0, n_niche, 20) + n_bg
+    src = np.concatenate([s1, s2, s3 + n_bg, s4])
+    dst = np.concatenate([d1, d2, d3 + n_bg, d4])
+    comm = np.array(["background"] * n_bg + ["niche"] * n_niche)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mv.DataWarning)
+        g = mv.CommunityGraph.from_edges(src, dst, n_nodes=n_bg + n_niche, directed=False, community=comm)
+    return mv.probabilities.resonance(g, "niche", p_in=0.2, p_out=0.08)
+
+
+def test_targeted_imm_beats_global_imm_and_degree_on_a_niche():
+    g = niche_graph()
+    table = mv.compare(g, ["imm_target", "imm", "degree"], k=5, target="niche", n_runs=2000, rng=1,
+                       strategy_options={"imm_target": {"eps": 0.2}, "imm": {"eps": 0.2}})
+    rows = table.set_index("strategy")
+    niche = g.target_mask("niche")
+    assert niche[np.array(rows.loc["imm_target", "seeds"])].all()
+    assert not niche[np.array(rows.loc["degree", "seeds"])].any()
+    for other in ("imm", "degree"):
+        # paired differences are other - imm_target: the whole CI lies below zero
+        assert rows.loc[other, "penetration_diff_ci_high"] < 0, rows.loc[other]
+    # global IMM still wins on reach, which is what it maximises
+    assert rows.loc["imm", "reach_diff_ci_low"] > 0
+
+
+# ---------------------------------------------------------------- real data sets
+def load_real(name):
+    if name == "email-eu-core":
+        G = nx.read_edgelist(f"{DATA}/email-eu-core/email-Eu-core.txt", nodetype=int, create_using=nx.DiGraph)
+        labels = dict(np.loadtxt(f"{DATA}/email-eu-core/email-Eu-core-department-labels.txt", dtype=int).tolist())
+        nx.set_node_attributes(G, labels, "community")
+        G.remove_edges_from(nx.selfloop_edges(G))
+    elif name == "polblogs":
+        text = open(f"{DATA}/polblogs/polblogs.gml").read().replace("directed 1", "directed 1 multigraph 1", 1)
+        G = nx.DiGraph(nx.parse_gml(text, label="id"))
+        G.remove_edges_from(nx.selfloop_edges(G))
+        nx.set_node_attributes(G, {v: d["value"] for v, d in G.nodes(data=True)}, "community")
+    elif name == "github-musae":
+        edges = pd.read_csv(f"{DATA}/github-musae/github_edges.csv.gz")
+        comm = pd.read_csv(f"{DATA}/github-musae/github_target.csv").sort_values("id")["target"].to_numpy()
+        g = mv.CommunityGraph.from_edges(edges.id_1.to_numpy(), edges.id_2.to_numpy(), directed=False, community=comm)
+        return mv.probabilities.weighted_cascade(g)
+    else:
+        G = nx.read_gml(f"{DATA}/{name}/{name}.gml", label="id")
+        nx.set_node_attributes(G, {v: d["value"] for v, d in G.nodes(data=True)}, "community")
+    return mv.probabilities.weighted_cascade(mv.CommunityGraph.from_networkx(G, community="community"))
+
+
+@pytest.mark.parametrize("name,k,eps,n_runs", [("polbooks", 5, 0.1, 1000), ("football", 5, 0.1, 1000),
+                                               ("email-eu-core", 10, 0.1, 1000), ("polblogs", 10, 0.1, 1000),
+                                               ("github-musae", 20, 0.3, 150)])
+def test_imm_not_below_degree_discount_on_real_data(name, k, eps, n_runs):
+    g = load_real(name)
+    imm_seeds = mv.seeding.imm(g, k, eps=eps, rng=0)
+    dd_seeds = mv.seeding.degree_discount(g, k)
+    a = mv.simulate(g, imm_seeds, n_runs=n_runs, rng=1, by_community=False).reach
+    b = mv.simulate(g, dd_seeds, n_runs=n_runs, rng=1, by_community=False).reach
+    diff = (a - b).astype(float)
+    assert diff.mean() >= -4 * diff.std(ddof=1) / math.sqrt(diff.size), (diff.mean(), a.mean(), b.mean())
+
+
+# ---------------------------------------------------------------- bad input
+@pytest.mark.parametrize("eps", [0.0, 1.0, -0.1, 1.5, float("nan")])
+def test_bad_eps(eps):
+    g = GRAPHS["uniform"]()
+    with pytest.raises(ValueError, match=r"'eps' must be a finite number in \(0.0, 1.0\)"):
+        mv.seeding.imm(g, 2, eps=eps)
+
+
+def test_bad_imm_input():
+    g = GRAPHS["uniform"]()
+    with pytest.raises(ValueError, match="'ell' must be"):
+        mv.seeding.imm(g, 2, ell=0)
+    with pytest.raises(TypeError, match="'eps' must be a real number"):
+        mv.seeding.imm(g, 2, eps="0.1")
+    with pytest.raises(ValueError, match="'k' must be <= the number of nodes"):
+        mv.seeding.imm(g, g.n_nodes + 1)
+    with pytest.raises(ValueError, match="'target' must hold at least one node"):
+        mv.seeding.imm(g, 2, target=[])
+    with pytest.raises(ValueError, match="'target' is empty"):
+        mv.seeding.imm(g, 2, target=np.zeros(g.n_nodes, dtype=bool))
+    with pytest.raises(ValueError, match="'seeds' must"):
+        mv.seeding.rr_estimate(g, [g.n_nodes])
+    with pytest.raises(ValueError, match="'n_sets' must be >= 1"):
+        mv.seeding.rr_estimate(g, [0], n_sets=0)
