@@ -57,7 +57,7 @@ def check_float(value, name, *, low=None, high=None, low_open=False, high_open=F
     value = float(value)
     lo = "(" if low_open else "["
     hi = ")" if high_open else "]"
-    interval = f"{lo}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi}"
+    interval = f"{lo}{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}{hi}"
     bad = not np.isfinite(value)
     if low is not None and (value < low or (low_open and value == low)):
         bad = True
