@@ -30,6 +30,10 @@ from .io import read_communities, read_edgelist, write_communities, write_edgeli
 
 __all__ += ["read_edgelist", "read_communities", "write_edgelist", "write_communities"]
 # [generators]
+from . import generators
+from .generators import lfr, niche_in_background, planted_partition, stochastic_block_model
+
+__all__ += ["generators", "stochastic_block_model", "planted_partition", "lfr", "niche_in_background"]
 # [datasets]
 # [seeding]
 from . import seeding
