@@ -95,7 +95,7 @@ def ic_runs(offsets, targets, prob, seeds, in_target, community, keys, max_round
 # 3. Software prefetch of the offsets, probabilities and heads of the nodes a few places ahead in the queue.
 # Per-round counts are written transposed (round, run), so a buffer with room for very many rounds costs only the
 # pages actually touched.
-_BLOCK = 16
+_BLOCK = 32
 _PF_FAR = 16
 _PF_NEAR = 6
 _U0 = np.uint64(0)
@@ -133,14 +133,14 @@ def _cascade_fast(offsets, targets, prob, p_scaled, seeds, in_target, community,
             if i + _PF_FAR < tail:
                 prefetch(offsets, queue[i + _PF_FAR])
             if i + _PF_NEAR < tail:
-                w = queue[i + _PF_NEAR]
+                w = np.uint64(queue[i + _PF_NEAR])
                 ahead = offsets[w]
                 if not uniform:
                     prefetch(prob, ahead)
                 prefetch(targets, ahead)
-            u = queue[i]
+            u = np.uint64(queue[i])
             blk = offsets[u]
-            end = offsets[u + 1]
+            end = offsets[u + _U1]
             while blk < end:
                 base = key + np.uint64(blk + 1) * GOLDEN
                 live = _U0
@@ -151,16 +151,16 @@ def _cascade_fast(offsets, targets, prob, p_scaled, seeds, in_target, community,
                 elif blk + _BLOCK <= n_arcs:
                     for j in range(_BLOCK):
                         z = mix64(base + np.uint64(j) * GOLDEN)
-                        live |= np.uint64(np.float64(np.int64(z >> _S11)) * _INV53 < prob[blk + j]) << np.uint64(j)
+                        live |= np.uint64(np.float64(np.int64(z >> _S11)) * _INV53 < prob[np.uint64(blk + j)]) << np.uint64(j)
                 else:
                     for j in range(n_arcs - blk):
                         z = mix64(base + np.uint64(j) * GOLDEN)
-                        live |= np.uint64(np.float64(np.int64(z >> _S11)) * _INV53 < prob[blk + j]) << np.uint64(j)
+                        live |= np.uint64(np.float64(np.int64(z >> _S11)) * _INV53 < prob[np.uint64(blk + j)]) << np.uint64(j)
                 left = end - blk
                 if left < _BLOCK:
                     live &= (_U1 << np.uint64(left)) - _U1
                 while live != _U0:
-                    v = targets[blk + np.int64(cttz(live))]
+                    v = np.uint64(targets[np.uint64(blk) + cttz(live)])
                     live &= live - _U1
                     if stamp[v] != sid:
                         stamp[v] = sid
@@ -197,7 +197,7 @@ def ic_runs_fast(offsets, targets, prob, p_scaled, seeds, in_target, community, 
         if lo == hi:
             continue
         stamp = np.zeros(n_nodes, dtype=np.int32)
-        queue = np.empty(n_nodes, dtype=np.int32)
+        queue = np.empty(n_nodes + 1, dtype=np.int32)  # + 1: the branch-free push writes one past the end
         for r in range(lo, hi):
             a, h, k = _cascade_fast(offsets, targets, prob, p_scaled, seeds, in_target, community, keys[r],
                                     max_rounds, stamp, np.int32(r - lo + 1), queue, by_round_t, by_round_target_t,
