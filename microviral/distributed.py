@@ -13,8 +13,10 @@ when a function here is called, so ``import microviral`` stays fast.
 """
 
 import contextlib
+import hashlib
 import math
 import os
+import threading
 import uuid
 import weakref
 
@@ -28,6 +30,8 @@ _INSTALL_HINT = "pip install microviral[dask]"
 # Dask retries a chunk whose task raised (e.g. a worker running out of memory) this many times; a chunk
 # lost with a dead worker is rescheduled by the scheduler itself (``distributed.scheduler.allowed-failures``).
 _RETRIES = 2
+# Chunks whose scattered inputs were lost with every worker holding them are resubmitted this many times.
+_RESUBMITS = 3
 # Default chunking: about this many chunks per Dask thread (load balance, progress), never chunks so
 # small that the fixed cost per task (a few ms, see docs/scaling.md) dominates.
 _CHUNKS_PER_THREAD = 4
@@ -38,6 +42,7 @@ _MAX_CHUNKS = 10_000
 # One scattered graph per client, reused by consecutive calls on the same graph (e.g. ``compare`` running
 # every strategy on one graph ships the graph once, not once per strategy).
 _SCATTERED = weakref.WeakKeyDictionary()
+_SCATTER_LOCK = threading.Lock()
 
 
 def _import_distributed():
@@ -252,22 +257,75 @@ def _run_chunk(graph, seeds, in_target, keys, max_rounds, by_community, host_thr
         sharing = host_threads.get(get_address_host(worker.address)) or worker.state.nthreads
     except Exception:  # a restarted worker on a new host, or called outside a worker
         sharing = 1
-    n_threads = max(1, min(numba.config.NUMBA_NUM_THREADS, _cores() // max(1, sharing)))
+    n_threads = max(1, min(numba.config.NUMBA_NUM_THREADS, _cores() // max(1, sharing), keys.size))
     # simulate_keys serialises kernel launches itself where numba's threading layer needs it (workqueue).
     with _threads(n_threads):
         return simulate_keys(graph, seeds, in_target, keys, max_rounds=max_rounds, by_community=by_community)
 
 
-def _scatter(client, graph, seeds, in_target):
-    """Futures of the graph (shipped once per client and graph) and of this call's seeds and target."""
-    cached = _SCATTERED.get(client)
-    if cached is not None and cached[0] is graph and cached[1].status == "finished":
-        graph_future = cached[1]
-    else:
-        graph_future = client.scatter(graph, broadcast=True, hash=False)
-        _SCATTERED[client] = (graph, graph_future)
-    seeds_future, target_future = client.scatter([seeds, in_target], broadcast=True, hash=False)
-    return graph_future, seeds_future, target_future
+def _scatter(client, graph, in_target):
+    """Futures of the graph and of the target mask, broadcast to every worker once per client.
+
+    The last graph (by identity) and the last target mask (by content) stay on the
+    cluster while the client lives, so consecutive calls on one graph (``compare``
+    running every strategy and budget) do not ship it again. Data lost with every
+    worker that held it is scattered again.
+    """
+    with _SCATTER_LOCK:
+        cache = _SCATTERED.setdefault(client, {})
+        held = cache.get("graph")
+        if held is None or held[0] is not graph or held[1].status != "finished":
+            cache["graph"] = (graph, client.scatter(graph, broadcast=True, hash=False))
+        digest = hashlib.blake2b(in_target, digest_size=16).digest()
+        held = cache.get("target")
+        if held is None or held[0] != digest or held[1].status != "finished":
+            cache["target"] = (digest, client.scatter(in_target, broadcast=True, hash=False))
+        return cache["graph"][1], cache["target"][1]
+
+
+def _run_chunks(client, graph, seeds, in_target, keys, bounds, todo, parts, max_rounds, by_community, bar):
+    """Submit the chunks ``todo``, store their outputs in ``parts``; return the chunks lost with their inputs.
+
+    A chunk whose worker dies is recomputed by Dask itself (and a chunk that
+    raises is retried). What Dask cannot recompute is scattered data lost with
+    the last worker that held it (Dask's memory manager may keep one replica
+    only); the chunks that needed it come back cancelled, and the caller
+    scatters again and resubmits them.
+    """
+    from concurrent.futures import CancelledError
+
+    from distributed import as_completed
+
+    host_threads = _host_threads(_worker_threads(client)[0])
+    graph_f, target_f = _scatter(client, graph, in_target)
+    tag = uuid.uuid4().hex
+    futures = {
+        i: client.submit(_run_chunk, graph_f, seeds, target_f, keys[bounds[i]:bounds[i + 1]], max_rounds,
+                         by_community, host_threads, key=f"microviral-chunk-{tag}-{i}", retries=_RETRIES,
+                         pure=False)
+        for i in todo
+    }
+    index = {f.key: i for i, f in futures.items()}
+    lost = []
+    try:
+        for future in as_completed(list(futures.values())):
+            i = index[future.key]
+            if future.status == "error":
+                future.result()  # the task's own exception, after Dask's retries
+            try:
+                parts[i] = future.result()
+            except CancelledError:
+                lost.append(i)
+                continue
+            finally:
+                del futures[i]
+                future.release()
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if futures:
+            client.cancel(list(futures.values()))
+    return sorted(lost)
 
 
 def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=True, client=None,
@@ -359,31 +417,23 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=
             import sys
 
             progress = n_chunks > 1 and float(n_runs) * max(graph.n_arcs, 1) > 5e9 and sys.stderr.isatty()
-        host_threads = _host_threads(threads)
-        graph_f, seeds_f, target_f = _scatter(c, graph, seeds, in_target)
-        tag = uuid.uuid4().hex
-        futures = [
-            c.submit(_run_chunk, graph_f, seeds_f, target_f, keys[bounds[i]:bounds[i + 1]], max_rounds,
-                     by_community, host_threads, key=f"microviral-chunk-{tag}-{i}", retries=_RETRIES, pure=False)
-            for i in range(n_chunks)
-        ]
-        index = {f.key: i for i, f in enumerate(futures)}
         parts = [None] * n_chunks
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=n_chunks, desc="cascades (dask)", unit="chunk")
         try:
-            from distributed import as_completed
-
-            done = as_completed(futures, with_results=True)
-            if progress:
-                from tqdm.auto import tqdm
-
-                done = tqdm(done, total=n_chunks, desc="cascades (dask)", unit="chunk")
-            for future, part in done:
-                parts[index[future.key]] = part
-                futures[index[future.key]] = None
-                future.release()
+            todo = list(range(n_chunks))
+            for attempt in range(_RESUBMITS + 1):
+                todo = _run_chunks(c, graph, seeds, in_target, keys, bounds, todo, parts, max_rounds,
+                                   by_community, bar)
+                if not todo:
+                    break
+            else:
+                raise RuntimeError(f"{len(todo)} chunk(s) of runs were lost {_RESUBMITS + 1} times with the "
+                                   f"workers that held their inputs; is the cluster stable?")
         finally:
-            pending = [f for f in futures if f is not None]
-            if pending:
-                c.cancel(pending)
-            del futures, seeds_f, target_f, graph_f
+            if bar is not None:
+                bar.close()
     return parts[0] if n_chunks == 1 else merge_outputs(parts)

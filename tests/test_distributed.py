@@ -127,34 +127,59 @@ def test_undirected_graph_and_other_seeds(client):
         assert_same(res, ref)
 
 
-def test_one_worker_with_two_threads(graph, local):
-    with mvd._local_cluster(1, 2) as lc, Client(lc) as c:
-        assert sum(c.nthreads().values()) == 2
-        for chunk_size in (None, 100, 13):
-            res = mv.simulate(graph, [0, 1, 2, 3], n_runs=997, target=1, rng=11, backend="dask", client=c,
-                              chunk_size=chunk_size)
-            assert_same(res, local)
-        # The cluster object itself and its scheduler address are accepted too.
-        res = mv.simulate(graph, [0, 1, 2, 3], n_runs=997, target=1, rng=11, backend="dask", client=lc)
+@pytest.fixture(scope="module")
+def cluster1():
+    lc = mvd._local_cluster(1, 2)
+    try:
+        yield lc
+    finally:
+        lc.close()
+
+
+@pytest.fixture(scope="module")
+def client1(cluster1):
+    c = Client(cluster1)
+    try:
+        c.wait_for_workers(1, timeout=60)
+        yield c
+    finally:
+        c.close()
+
+
+def test_one_worker_with_two_threads(cluster1, client1, graph, local):
+    assert list(client1.nthreads().values()) == [2]
+    for chunk_size in (None, 100, 13):
+        res = mv.simulate(graph, [0, 1, 2, 3], n_runs=997, target=1, rng=11, backend="dask", client=client1,
+                          chunk_size=chunk_size)
         assert_same(res, local)
-        res = mv.simulate(graph, [0, 1, 2, 3], n_runs=997, target=1, rng=11, backend="dask",
-                          client=lc.scheduler_address, chunk_size=250)
-        assert_same(res, local)
-        assert c.status == "running"  # a passed client is left open
+    # The cluster object itself and its scheduler address are accepted too.
+    res = mv.simulate(graph, [0, 1, 2, 3], n_runs=997, target=1, rng=11, backend="dask", client=cluster1)
+    assert_same(res, local)
+    res = mv.simulate(graph, [0, 1, 2, 3], n_runs=997, target=1, rng=11, backend="dask",
+                      client=cluster1.scheduler_address, chunk_size=250)
+    assert_same(res, local)
+    assert client1.status == "running"  # a passed client is left open
 
 
 def test_graph_is_broadcast_once_and_reused(client, graph):
     a = mv.simulate(graph, [0], n_runs=50, rng=1, backend="dask", client=client, chunk_size=10)
-    held_graph, future = mvd._SCATTERED[client]
+    held_graph, future = mvd._SCATTERED[client]["graph"]
+    target_future = mvd._SCATTERED[client]["target"][1]
     assert held_graph is graph
     # Every worker holds a replica, so no task ships the graph.
     assert len(client.who_has([future])[future.key]) == len(client.nthreads())
     b = mv.simulate(graph, [5], n_runs=50, rng=1, backend="dask", client=client, chunk_size=10)
-    assert mvd._SCATTERED[client][1].key == future.key  # same graph: not sent again
-    assert np.array_equal(a.keys, b.keys)
+    # Same graph, same target, other seeds: nothing sent again.
+    assert mvd._SCATTERED[client]["graph"][1].key == future.key
+    assert mvd._SCATTERED[client]["target"][1].key == target_future.key
+    assert np.array_equal(a.keys, b.keys) and not np.array_equal(a.reach, b.reach)
+    c = mv.simulate(graph, [5], n_runs=50, rng=1, target=2, backend="dask", client=client, chunk_size=10)
+    assert mvd._SCATTERED[client]["target"][1].key != target_future.key  # a new target mask is sent
+    assert_same(c, mv.simulate(graph, [5], n_runs=50, rng=1, target=2))
     other = random_graph(9)
-    mv.simulate(other, [0], n_runs=20, rng=1, backend="dask", client=client)
-    assert mvd._SCATTERED[client][0] is other
+    d = mv.simulate(other, [0], n_runs=20, rng=1, backend="dask", client=client)
+    assert mvd._SCATTERED[client]["graph"][0] is other
+    assert_same(d, mv.simulate(other, [0], n_runs=20, rng=1))
 
 
 def test_tasks_are_released_after_the_run(client, graph):
@@ -177,11 +202,11 @@ def test_progress_bar_over_chunks(client, graph, local, capsys):
     assert "10/10" in err
 
 
-def test_worker_killed_mid_run_result_unchanged(client, cluster):
-    g = random_graph(2, n=2000, m=12000, p=0.12)
-    kw = dict(n_runs=6000, target=1, rng=21)
+def kill_a_busy_worker_mid_run(client, n_workers, seed):
+    """Run a long simulate in a thread, SIGKILL a worker that is computing chunks, return (result, ref)."""
+    g = random_graph(seed, n=2000, m=12000, p=0.12)
+    kw = dict(n_runs=6000, target=1, rng=seed)
     ref = mv.simulate(g, [0, 1, 2], **kw)
-    before = set(client.nthreads())
     box = {}
 
     def run():
@@ -190,8 +215,8 @@ def test_worker_killed_mid_run_result_unchanged(client, cluster):
         except BaseException as exc:  # reported in the main thread
             box["err"] = exc
 
-    worker = threading.Thread(target=run)
-    worker.start()
+    thread = threading.Thread(target=run)
+    thread.start()
     try:
         # Wait until chunks are being computed, then SIGKILL one worker process (its nanny restarts it).
         deadline = time.monotonic() + 60
@@ -205,49 +230,68 @@ def test_worker_killed_mid_run_result_unchanged(client, cluster):
             time.sleep(0.05)
         victim = sorted(busy)[0]
         pid = client.run(os.getpid, workers=[victim])[victim]
-        assert worker.is_alive(), "the run finished before a worker could be killed"
+        assert thread.is_alive(), "the run finished before a worker could be killed"
         os.kill(pid, signal.SIGKILL)
     finally:
-        worker.join(timeout=240)
-    assert not worker.is_alive()
-    assert "err" not in box, box.get("err")
-    assert_same(box["res"], ref)
-    client.wait_for_workers(2, timeout=60)
+        thread.join(timeout=240)
+    assert not thread.is_alive()
+    assert "err" not in box, repr(box.get("err"))
+    client.wait_for_workers(n_workers, timeout=60)
     after = set(client.nthreads())
-    assert victim not in after and len(after) == len(before)  # the worker really died and was replaced
+    assert victim not in after and len(after) == n_workers  # the worker really died and was replaced
     assert not pids_alive([pid])
+    return box["res"], ref
 
 
-def test_default_local_cluster_is_started_and_closed(graph, local):
-    with mvd.client_context() as c:
-        assert len(c.nthreads()) == 2
-        pids = list(c.run(os.getpid).values())
-        res = mv.simulate(graph, [0, 1, 2, 3], n_runs=997, target=1, rng=11, backend="dask", client=c)
-        assert_same(res, local)
-        cluster = c.cluster
-    assert c.status == "closed"
-    assert cluster.status.name == "closed"
+def test_worker_killed_mid_run_result_unchanged(client):
+    res, ref = kill_a_busy_worker_mid_run(client, 2, seed=21)
+    assert_same(res, ref)
+
+
+def test_only_worker_killed_mid_run_result_unchanged(client1, monkeypatch):
+    # The graph scattered to the only worker dies with it: it is scattered again and lost chunks resubmitted.
+    rounds = []
+    original = mvd._run_chunks
+
+    def counting(*args, **kw):
+        rounds.append(len(args[6]))  # chunks submitted in this round
+        return original(*args, **kw)
+
+    monkeypatch.setattr(mvd, "_run_chunks", counting)
+    res, ref = kill_a_busy_worker_mid_run(client1, 1, seed=22)
+    assert_same(res, ref)
+    assert len(rounds) >= 2 and rounds[0] == 300 and 0 < rounds[1] < 300, rounds
+
+
+def test_simulate_without_client_starts_and_closes_a_local_cluster(graph, local, monkeypatch):
+    started = []
+    original = mvd._local_cluster
+
+    def recording(*args, **kw):
+        lc = original(*args, **kw)
+        started.append((lc, [nanny.pid for nanny in lc.workers.values()]))
+        return lc
+
+    monkeypatch.setattr(mvd, "_local_cluster", recording)
+    res = mv.simulate(graph, [0, 1, 2, 3], n_runs=997, target=1, rng=11, backend="dask")
+    assert_same(res, local)
+    (lc, pids), = started
+    assert len(pids) == 2 and all(pids)  # two worker processes...
+    assert lc.status.name == "closed"  # ...closed with their cluster
     deadline = time.monotonic() + 15
     while pids_alive(pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not pids_alive(pids)
 
 
-def test_default_cluster_closed_after_an_error(graph):
+def test_default_cluster_closed_after_an_error():
     seen = {}
     with pytest.raises(RuntimeError, match="boom"):
-        with mvd.client_context() as c:
+        with mvd.client_context(n_workers=1, processes=False) as c:
             seen["client"], seen["cluster"] = c, c.cluster
             raise RuntimeError("boom")
     assert seen["client"].status == "closed"
     assert seen["cluster"].status.name == "closed"
-
-
-def test_simulate_without_client_uses_a_temporary_cluster():
-    g = random_graph(1, n=60, m=200)
-    ref = mv.simulate(g, [0], n_runs=64, rng=2)
-    res = mv.simulate(g, [0], n_runs=64, rng=2, backend="dask", chunk_size=16)
-    assert_same(res, ref)
 
 
 # -- bad input ---------------------------------------------------------------------------------------------
