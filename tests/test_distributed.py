@@ -370,3 +370,23 @@ def test_default_chunk_size_rules():
     assert mvd.default_chunk_size(10, 10**12, 4) == 1
     with pytest.raises(ValueError, match="'n_threads' must be >= 1"):
         mvd.default_chunk_size(10, 10, 0)
+
+
+def test_compare_on_dask_equals_local_and_ships_the_graph_once(client, monkeypatch):
+    g = random_graph(6, n=250, m=1200, p=0.1)
+    kw = dict(k=[2, 4], target=1, n_runs=300, rng=0)
+    strategies = ["random", "degree", "degree_discount"]
+    local_table = mv.compare(g, strategies, **kw)
+    scattered = []
+    original = client.scatter
+
+    def counting(data, *args, **kwargs):
+        scattered.append(type(data).__name__)
+        return original(data, *args, **kwargs)
+
+    monkeypatch.setattr(client, "scatter", counting)
+    dask_table = mv.compare(g, strategies, backend="dask", client=client, chunk_size=70, **kw)
+    assert scattered == ["CommunityGraph", "ndarray"]  # 6 simulations, one graph and one target shipped
+    timing = ["selection_time_s"]
+    assert dask_table.drop(columns=timing).equals(local_table.drop(columns=timing))
+    assert dask_table.attrs == local_table.attrs
