@@ -35,6 +35,9 @@ from .generators import lfr, niche_in_background, planted_partition, stochastic_
 
 __all__ += ["generators", "stochastic_block_model", "planted_partition", "lfr", "niche_in_background"]
 # [datasets]
+from . import datasets
+
+__all__ += ["datasets"]
 # [seeding]
 from . import seeding
 __all__ += ["seeding"]
