@@ -49,13 +49,28 @@ def _policy(value, name, allowed):
     return value
 
 
+def _name_tuple(community_names):
+    """``community_names`` as a tuple of distinct, hashable names."""
+    if isinstance(community_names, (str, bytes)):
+        raise TypeError(f"'community_names' must be a sequence of names. Got {_describe(community_names)}.")
+    try:
+        names = tuple(community_names)
+        n_distinct = len(set(names))
+    except TypeError:  # not iterable, or unhashable names
+        raise TypeError(f"'community_names' must be a sequence of hashable names. "
+                        f"Got {_describe(community_names)}.") from None
+    if n_distinct != len(names):
+        raise ValueError(f"'community_names' must be distinct. Got {names}.")
+    return names
+
+
 def _labels(community, n_nodes, community_names, node_ids):
     """Turn user labels into (int32 label per node, tuple of names)."""
     if community is None:
         if community_names is None:
             return np.zeros(n_nodes, dtype=np.int32), ("all",)
-        names = tuple(community_names)
-        if len(names) == 0 or len(set(names)) != len(names):
+        names = _name_tuple(community_names)
+        if len(names) == 0:
             raise ValueError(f"'community_names' must hold at least one name, all distinct. Got {names!r}.")
         return np.zeros(n_nodes, dtype=np.int32), names
     if isinstance(community, dict):
@@ -80,9 +95,7 @@ def _labels(community, n_nodes, community_names, node_ids):
     if raw.size != n_nodes:
         raise ValueError(f"'community' must have one label per node ({n_nodes}). Got {raw.size} labels.")
     if community_names is not None:
-        names = tuple(community_names)
-        if len(set(names)) != len(names):
-            raise ValueError(f"'community_names' must be distinct. Got {names}.")
+        names = _name_tuple(community_names)
         if raw.dtype.kind == "b" or raw.dtype.kind not in "iu":
             raise TypeError(
                 f"'community' must hold integer labels in [0, {len(names) - 1}] when 'community_names' is given. "
@@ -343,8 +356,8 @@ class CommunityGraph:
                 )
             group = np.cumsum(first) - 1
             if duplicates == "combine":
-                log_q = np.log1p(-np.minimum(prob[order], 1.0 - 1e-300))
-                with np.errstate(divide="ignore"):
+                with np.errstate(divide="ignore"):  # p = 1 gives log(0) = -inf, set to 1 below
+                    log_q = np.log1p(-prob[order])
                     merged = -np.expm1(np.bincount(group, weights=log_q))
                 merged[np.bincount(group, weights=(prob[order] >= 1.0).astype(float)) > 0] = 1.0
                 uprob = np.clip(merged, 0.0, 1.0)

@@ -299,6 +299,8 @@ def simulate(graph, seeds, *, n_runs=1000, target=None, rng=None, max_rounds=Non
                              f"Got {n_threads}.")
     if chunk_size is not None:
         chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    if not isinstance(backend, str) or backend not in ("local", "dask"):
+        raise ValueError(f"'backend' must be 'local' or 'dask'. Got {_describe(backend)}.")
     if backend == "dask":
         from .distributed import simulate_dask
 
