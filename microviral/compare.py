@@ -90,7 +90,8 @@ def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baselin
     graph : CommunityGraph
     strategies : str, callable, list of them, or dict label -> str or callable
         Names from :data:`microviral.seeding.STRATEGIES` or callables
-        ``f(graph, k, *, target=None, rng=None, **options)`` returning ``k`` node indices.
+        ``f(graph, k, *, target=None, rng=None, **options)`` returning ``k`` node indices;
+        each is called with the ``target`` given here (as given: a name, label, mask or indices).
     k : int or list of int
         Budget(s): number of seeds.
     target : community name or label, boolean mask, node indices, or None
@@ -155,7 +156,6 @@ def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baselin
     n_runs = check_int(n_runs, "n_runs", minimum=1, maximum=2**31 - 1)
     theta = check_float(theta, "theta", low=0.0, high=1.0)
     mask = graph.target_mask(target)
-    strategy_target = None if target is None else mask
     if baseline is None:
         baseline = labels[0]
     elif baseline not in labels:
@@ -189,7 +189,7 @@ def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baselin
         for kk, i in steps:
             label, fn = items[i]
             t0 = time.perf_counter()
-            seeds = fn(graph, kk, target=strategy_target, rng=children[1 + i], **options.get(label, {}))
+            seeds = fn(graph, kk, target=target, rng=children[1 + i], **options.get(label, {}))
             elapsed = time.perf_counter() - t0
             seeds = np.asarray(seeds)
             if seeds.shape != (kk,):

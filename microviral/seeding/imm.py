@@ -122,6 +122,10 @@ class RRCollection:
         count = int(count)
         if count <= 0:
             return
+        if self.n_sets == 0 and count > 4096:
+            # a small pilot batch measures the mean set size, so the buffers of the big one rarely overflow
+            self.extend(1024)
+            count -= 1024
         roff, rsrc, rprob, rlogq = self._rev
         ids = np.arange(self.n_sets, self.n_sets + count, dtype=np.int64)
         mean = self.n_members / self.n_sets if self.n_sets else 4.0
