@@ -1,6 +1,7 @@
-"""Benchmark graphs: a vectorised stochastic block model and github-musae.
+"""Benchmark graphs: a stochastic block model and github-musae.
 
-The SBM builder is used only when ``microviral.generators`` does not provide one.
+The SBM comes from ``microviral.generators.planted_partition``; the fallback builder below is used only when
+that module is missing.
 It samples each block pair's edge count from its binomial law, draws that many
 endpoint pairs uniformly inside the pair of blocks (numpy, no Python loop over
 nodes), and drops the rare repeated pairs and self-loops, so the result is an
@@ -45,12 +46,18 @@ def sbm_edges(n_nodes, mean_degree, *, n_blocks=10, inside_share=0.8, rng=0):
     return (key // n_nodes).astype(np.int32), (key % n_nodes).astype(np.int32), labels
 
 
-def sbm(n_nodes, mean_degree, *, n_blocks=10, rng=0):
-    """CommunityGraph of an undirected SBM (blocks named ``b0``, ``b1``...); uses mv.generators if present."""
+def sbm(n_nodes, mean_degree, *, n_blocks=10, inside_share=0.8, rng=0):
+    """Undirected SBM CommunityGraph: ``n_blocks`` equal blocks, ``inside_share`` of the degree inside its block.
+
+    Uses ``mv.generators.planted_partition`` when the package has it, else the builder above.
+    """
+    size = n_nodes // n_blocks
     gen = getattr(mv, "generators", None)
-    if gen is not None and hasattr(gen, "sbm_fast_for_bench"):  # pragma: no cover - hook for a shared builder
-        return gen.sbm_fast_for_bench(n_nodes, mean_degree, n_blocks=n_blocks, rng=rng)
-    u, v, labels = sbm_edges(n_nodes, mean_degree, n_blocks=n_blocks, rng=rng)
+    if gen is not None and hasattr(gen, "planted_partition") and size * n_blocks == n_nodes:
+        p_in = inside_share * mean_degree / (size - 1)
+        p_out = (1.0 - inside_share) * mean_degree / (n_nodes - size)
+        return gen.planted_partition(n_blocks, size, p_in, p_out, rng=rng, prob=0.1)
+    u, v, labels = sbm_edges(n_nodes, mean_degree, n_blocks=n_blocks, inside_share=inside_share, rng=rng)
     return mv.CommunityGraph.from_edges(u, v, n_nodes=n_nodes, community=labels, directed=False, prob=0.1,
                                         community_names=[f"b{i}" for i in range(n_blocks)])
 
