@@ -31,13 +31,13 @@ def _available_memory():
             return 8 * 2**30
 
 
-def check_memory(n_bytes, what):
+def check_memory(n_bytes, what, hint="ask for fewer runs or rounds"):
     """Refuse up front a request whose outputs would not fit in memory."""
     limit = _MEMORY_FRACTION * _available_memory()
     if n_bytes > limit:
         raise MemoryError(
             f"{what} would need about {n_bytes / 2**30:.2f} GiB, more than half of the "
-            f"{limit / _MEMORY_FRACTION / 2**30:.2f} GiB available; ask for fewer runs or rounds."
+            f"{limit / _MEMORY_FRACTION / 2**30:.2f} GiB available; {hint}."
         )
 
 
