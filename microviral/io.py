@@ -11,9 +11,10 @@ File rules shared by :func:`read_edgelist` and :func:`read_communities`:
 - Everything from the ``comments`` character (default ``#``) to the end of a line
   is ignored, and so are blank lines.
 - An optional header row: with ``header=None`` the first data row is a header
-  when one of its fields is not a number while every other row holds a number in
-  that column (``id_1,id_2`` above numeric ids); pass ``header=True`` for a file
-  whose ids are all strings.
+  when none of its fields is a number while some column holds a number in every
+  other row (``id_1,id_2`` above numeric ids, ``name,community`` above integer
+  labels). Pass ``header=True`` or ``header=False`` when that guess cannot work,
+  e.g. for a file whose fields are all strings.
 - Node ids are integers when every id of the edge file (and of the community
   file) is an integer, otherwise strings, exactly as written. Nodes are numbered
   in sorted order of their ids, so a file with ids ``0..n-1`` keeps them as
@@ -216,11 +217,10 @@ def _is_number(values):
 
 
 def _looks_like_header(fields):
-    first = fields[0]
-    for j in range(fields.shape[1]):
-        if not _is_number(first[j:j + 1])[0] and _is_number(fields[1:, j]).all():
-            return True
-    return False
+    """A header: no field of the first row is a number, but some column is numeric in every other row."""
+    if _is_number(fields[0]).any():
+        return False
+    return any(_is_number(fields[1:, j]).all() for j in range(fields.shape[1]))
 
 
 def _as_ints(values):
