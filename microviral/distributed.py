@@ -17,6 +17,7 @@ import hashlib
 import math
 import os
 import threading
+import time
 import uuid
 import weakref
 
@@ -38,6 +39,10 @@ _CHUNKS_PER_THREAD = 4
 _MIN_ARC_VISITS_PER_CHUNK = 2e7
 _MAX_ARC_VISITS_PER_CHUNK = 2e9
 _MAX_CHUNKS = 10_000
+_MIN_CHUNK_SECONDS = 0.2
+_MAX_CHUNK_SECONDS = 30.0
+# Without a chunk size, the first runs are timed here (and kept) to size the chunks.
+_PILOT_RUNS = 64
 
 # One scattered graph per client, reused by consecutive calls on the same graph (e.g. ``compare`` running
 # every strategy on one graph ships the graph once, not once per strategy).
@@ -186,13 +191,16 @@ def _worker_threads(client):
     return threads, max(1, sum(threads.values()))
 
 
-def default_chunk_size(n_runs, n_arcs, n_threads):
+def default_chunk_size(n_runs, n_arcs, n_threads, seconds_per_run=None):
     """Runs per Dask task when ``chunk_size`` is not given.
 
     About four chunks per Dask thread, so that fast workers take more chunks and
-    progress moves, but no chunk under ~2e7 arc visits (the fixed cost of a task,
-    a few milliseconds, stays small beside its work) nor over ~2e9 (a lost chunk
-    costs seconds, not minutes).
+    progress moves, within two bounds. Below: a chunk does at least ~0.2 s of
+    work, 20 times the fixed cost of a task (about 10 ms, see docs/scaling.md),
+    so that overhead stays under 5%. Above: a chunk does at most ~30 s of work,
+    so a chunk lost with its worker costs little to recompute. The work of a run
+    is ``seconds_per_run`` when known (``simulate_dask`` times a pilot of 64 runs),
+    else bounded by the number of arcs (at most 2e7 to 2e9 arc visits per chunk).
 
     Parameters
     ----------
@@ -202,6 +210,8 @@ def default_chunk_size(n_runs, n_arcs, n_threads):
         Arcs in the graph (a run visits each arc at most once).
     n_threads : int
         Dask threads across the cluster.
+    seconds_per_run : float, optional
+        Measured single-threaded time of one run.
 
     Returns
     -------
@@ -215,14 +225,34 @@ def default_chunk_size(n_runs, n_arcs, n_threads):
     3125
     >>> default_chunk_size(1_000, 100, n_threads=8)  # small work: one chunk
     1000
+    >>> default_chunk_size(10_000, 500_000, n_threads=64, seconds_per_run=2e-4)  # >= 0.2 s per chunk
+    1000
     """
     n_runs = check_int(n_runs, "n_runs", minimum=1)
     n_arcs = max(1, check_int(n_arcs, "n_arcs", minimum=0))
     n_threads = check_int(n_threads, "n_threads", minimum=1)
     size = math.ceil(n_runs / (_CHUNKS_PER_THREAD * n_threads))
-    size = max(size, math.ceil(_MIN_ARC_VISITS_PER_CHUNK / n_arcs), math.ceil(n_runs / _MAX_CHUNKS))
-    size = min(size, max(1, int(_MAX_ARC_VISITS_PER_CHUNK / n_arcs)))
+    if seconds_per_run is None:
+        low = math.ceil(_MIN_ARC_VISITS_PER_CHUNK / n_arcs)
+        high = max(1, int(_MAX_ARC_VISITS_PER_CHUNK / n_arcs))
+    else:
+        seconds_per_run = max(check_float(seconds_per_run, "seconds_per_run", low=0.0), 1e-9)
+        low = math.ceil(_MIN_CHUNK_SECONDS / seconds_per_run)
+        high = max(1, int(_MAX_CHUNK_SECONDS / seconds_per_run))
+    size = max(size, low, math.ceil(n_runs / _MAX_CHUNKS))
+    size = min(size, high)
     return int(max(1, min(n_runs, size)))
+
+
+def _pilot(graph, seeds, in_target, keys, max_rounds, by_community):
+    """Time the first runs here, single-threaded; return (their output, seconds per run)."""
+    from .simulate import _threads, simulate_keys
+
+    with _threads(1):
+        simulate_keys(graph, seeds, in_target, keys[:1], max_rounds=max_rounds, by_community=by_community)
+        t0 = time.perf_counter()
+        out = simulate_keys(graph, seeds, in_target, keys, max_rounds=max_rounds, by_community=by_community)
+        return out, (time.perf_counter() - t0) / keys.size
 
 
 def _host_threads(threads):
@@ -355,7 +385,9 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=
         Where to run (see :func:`client_context`). None: a LocalCluster of 2
         worker processes, closed afterwards.
     chunk_size : int, optional
-        Runs per task (default :func:`default_chunk_size`).
+        Runs per task. Default: :func:`default_chunk_size`; for 512 runs or more
+        it is sized from the measured time of the first 64 runs, which are
+        computed here, single-threaded, and kept as the first chunk.
     progress : bool, optional
         A tqdm bar over completed chunks (default: only for long runs in an
         interactive terminal).
@@ -409,22 +441,27 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=
 
     with client_context(client) as c:
         threads, n_threads = _worker_threads(c)
-        if chunk_size is None:
+        first, start = None, 0
+        if chunk_size is None and n_runs >= 8 * _PILOT_RUNS:
+            first, seconds_per_run = _pilot(graph, seeds, in_target, keys[:_PILOT_RUNS], max_rounds, by_community)
+            start = _PILOT_RUNS
+            chunk_size = default_chunk_size(n_runs - start, graph.n_arcs, n_threads, seconds_per_run)
+        elif chunk_size is None:
             chunk_size = default_chunk_size(n_runs, graph.n_arcs, n_threads)
-        bounds = list(range(0, n_runs, chunk_size)) + [n_runs]
+        bounds = ([0] if start else []) + list(range(start, n_runs, chunk_size)) + [n_runs]
         n_chunks = len(bounds) - 1
         if progress is None:
             import sys
 
             progress = n_chunks > 1 and float(n_runs) * max(graph.n_arcs, 1) > 5e9 and sys.stderr.isatty()
-        parts = [None] * n_chunks
+        parts = [first] + [None] * (n_chunks - 1)
+        todo = [i for i in range(n_chunks) if parts[i] is None]
         bar = None
         if progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=n_chunks, desc="cascades (dask)", unit="chunk")
+            bar = tqdm(total=n_chunks, initial=n_chunks - len(todo), desc="cascades (dask)", unit="chunk")
         try:
-            todo = list(range(n_chunks))
             for attempt in range(_RESUBMITS + 1):
                 todo = _run_chunks(c, graph, seeds, in_target, keys, bounds, todo, parts, max_rounds,
                                    by_community, bar)

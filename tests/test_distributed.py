@@ -370,6 +370,27 @@ def test_default_chunk_size_rules():
     assert mvd.default_chunk_size(10, 10**12, 4) == 1
     with pytest.raises(ValueError, match="'n_threads' must be >= 1"):
         mvd.default_chunk_size(10, 10, 0)
+    # With a measured time per run: at least 0.2 s and at most 30 s of work per chunk.
+    assert mvd.default_chunk_size(10_000, 500_000, 64, seconds_per_run=2e-4) == 1000
+    assert mvd.default_chunk_size(10_000, 500_000, 2, seconds_per_run=2e-4) == 1250
+    assert mvd.default_chunk_size(10_000, 500_000, 1, seconds_per_run=0.1) == 300
+    assert mvd.default_chunk_size(10_000, 500_000, 1, seconds_per_run=0.0) == 10_000
+
+
+def test_default_chunks_reuse_the_timed_pilot(client, graph, local, monkeypatch):
+    seen = []
+    original = mvd._run_chunks
+
+    def recording(client_, graph_, seeds, in_target, keys, bounds, todo, *args):
+        seen.append((list(bounds), list(todo)))
+        return original(client_, graph_, seeds, in_target, keys, bounds, todo, *args)
+
+    monkeypatch.setattr(mvd, "_run_chunks", recording)
+    res = mv.simulate(graph, [0, 1, 2, 3], n_runs=997, target=1, rng=11, backend="dask", client=client)
+    assert_same(res, local)
+    (bounds, todo), = seen
+    assert bounds[:2] == [0, mvd._PILOT_RUNS] and bounds[-1] == 997
+    assert todo == list(range(1, len(bounds) - 1))  # the pilot chunk is not sent to the cluster
 
 
 def test_compare_on_dask_equals_local_and_ships_the_graph_once(client, monkeypatch):
