@@ -4,17 +4,14 @@ coverage, the approximation guarantee against CELF, targeted IMM on a niche grap
 import math
 import warnings
 
-import networkx as nx
 import numba
 import numpy as np
-import pandas as pd
 import pytest
 
 import microviral as mv
 from microviral._kernels.rrsets import max_coverage
 from microviral.seeding.imm import RRCollection, _imm, sorted_reverse
 
-DATA = "/work/shared/datasets"
 MASK = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
 
@@ -220,25 +217,9 @@ def test_imm_within_guarantee_of_celf(seed, objective):
 
 
 def niche_graph(seed=0):
-    """A niche of 60 nodes (dense, resonant content) in a background of 1500 with 20 hubs."""
-    gen = np.random.default_rng(seed)
-    n_bg, n_niche = 1500, 60
-    bg = np.triu(gen.random((n_bg, n_bg)) < 4.0 / n_bg, 1)
-    s1, d1 = np.nonzero(bg)
-    hubs = gen.choice(n_bg, 20, replace=False)
-    s2 = np.repeat(hubs, 60)
-    d2 = gen.integers(0, n_bg, s2.size)
-    ni = np.triu(gen.random((n_niche, n_niche)) < 8.0 / n_niche, 1)
-    s3, d3 = np.nonzero(ni)
-    s4 = gen.integers(0, n_bg, 20)
-    d4 = gen.integers(0, n_niche, 20) + n_bg
-    src = np.concatenate([s1, s2, s3 + n_bg, s4])
-    dst = np.concatenate([d1, d2, d3 + n_bg, d4])
-    comm = np.array(["background"] * n_bg + ["niche"] * n_niche)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", mv.DataWarning)
-        g = mv.CommunityGraph.from_edges(src, dst, n_nodes=n_bg + n_niche, directed=False, community=comm)
-    return mv.probabilities.resonance(g, "niche", p_in=0.2, p_out=0.08)
+    """A niche of 60 nodes (resonant content) in a background of 1500 better-connected nodes."""
+    g = mv.generators.niche_in_background(1500, 60, niche_degree=6, background_degree=12, n_bridges=30, rng=seed)
+    return mv.probabilities.resonance(g, "niche", p_in=0.25, p_out=0.05)
 
 
 def test_targeted_imm_beats_global_imm_and_degree_on_a_niche():
@@ -257,26 +238,19 @@ def test_targeted_imm_beats_global_imm_and_degree_on_a_niche():
 
 
 # ---------------------------------------------------------------- real data sets
+LOADERS = {
+    "polbooks": mv.datasets.load_polbooks,
+    "football": mv.datasets.load_football,
+    "email-eu-core": mv.datasets.load_email_eu_core,
+    "polblogs": mv.datasets.load_polblogs,
+    "github-musae": mv.datasets.load_github,
+}
+
+
 def load_real(name):
-    if name == "email-eu-core":
-        G = nx.read_edgelist(f"{DATA}/email-eu-core/email-Eu-core.txt", nodetype=int, create_using=nx.DiGraph)
-        labels = dict(np.loadtxt(f"{DATA}/email-eu-core/email-Eu-core-department-labels.txt", dtype=int).tolist())
-        nx.set_node_attributes(G, labels, "community")
-        G.remove_edges_from(nx.selfloop_edges(G))
-    elif name == "polblogs":
-        text = open(f"{DATA}/polblogs/polblogs.gml").read().replace("directed 1", "directed 1 multigraph 1", 1)
-        G = nx.DiGraph(nx.parse_gml(text, label="id"))
-        G.remove_edges_from(nx.selfloop_edges(G))
-        nx.set_node_attributes(G, {v: d["value"] for v, d in G.nodes(data=True)}, "community")
-    elif name == "github-musae":
-        edges = pd.read_csv(f"{DATA}/github-musae/github_edges.csv.gz")
-        comm = pd.read_csv(f"{DATA}/github-musae/github_target.csv").sort_values("id")["target"].to_numpy()
-        g = mv.CommunityGraph.from_edges(edges.id_1.to_numpy(), edges.id_2.to_numpy(), directed=False, community=comm)
-        return mv.probabilities.weighted_cascade(g)
-    else:
-        G = nx.read_gml(f"{DATA}/{name}/{name}.gml", label="id")
-        nx.set_node_attributes(G, {v: d["value"] for v, d in G.nodes(data=True)}, "community")
-    return mv.probabilities.weighted_cascade(mv.CommunityGraph.from_networkx(G, community="community"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mv.DataWarning)  # self-loops and repeated edges, dropped and reported
+        return mv.probabilities.weighted_cascade(LOADERS[name]())
 
 
 @pytest.mark.parametrize("name,k,eps,n_runs", [("polbooks", 5, 0.1, 1000), ("football", 5, 0.1, 1000),
