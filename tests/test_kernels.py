@@ -1,0 +1,196 @@
+"""Every kernel variant gives exactly the scalar reference kernel's outputs for the same keys."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import microviral as mv
+import importlib
+from microviral._kernels.bits import cttz, popcount
+from microviral._kernels.hashing import arc_uniform_py
+from microviral._kernels.ic import ic_runs
+from microviral._rng import check_rng, run_keys
+from naive import cascade
+
+sim = importlib.import_module("microviral.simulate")  # the module (the package attribute is the function)
+
+NAMES = ("reach", "target_activated", "rounds", "new_by_round", "new_target_by_round", "community_activated")
+
+
+def make_graph(seed, n, m, *, directed=True, n_comm=3, p=None, p_low=0.0, p_high=1.0, hubs=0):
+    """Random graph; ``hubs`` nodes get many arcs (degrees past one and two coin blocks)."""
+    gen = np.random.default_rng(seed)
+    src = gen.integers(0, n, size=m)
+    dst = gen.integers(0, n, size=m)
+    if hubs:
+        hub_src = np.repeat(gen.integers(0, n, size=hubs), 80)
+        src = np.concatenate([src, hub_src])
+        dst = np.concatenate([dst, gen.integers(0, n, size=hub_src.size)])
+    keep = src != dst
+    src, dst = src[keep], dst[keep]
+    prob = p if p is not None else gen.uniform(p_low, p_high, size=src.size)
+    labels = gen.integers(0, n_comm, size=n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mv.DataWarning)
+        return mv.CommunityGraph.from_edges(src, dst, n_nodes=n, community=labels, directed=directed, prob=prob)
+
+
+def reference(graph, seeds, in_target, keys, max_rounds=-1):
+    """The plain scalar kernel, with room for every round."""
+    n = keys.size
+    width = graph.n_nodes + 1
+    out = dict(reach=np.empty(n, np.int64), target_activated=np.empty(n, np.int64), rounds=np.empty(n, np.int64),
+               new_by_round=np.zeros((n, width), np.int32), new_target_by_round=np.zeros((n, width), np.int32),
+               community_activated=np.zeros((n, graph.n_communities), np.int32))
+    ic_runs(graph.offsets, graph.targets, graph.prob, seeds, in_target, graph.community, keys, max_rounds, 3,
+            *out.values())
+    needed = int(out["rounds"].max()) + 1
+    out["new_by_round"] = out["new_by_round"][:, :needed]
+    out["new_target_by_round"] = out["new_target_by_round"][:, :needed]
+    return out
+
+
+def assert_same(got, want):
+    for name in NAMES:
+        assert got[name] is not None, name
+        assert got[name].shape == want[name].shape, name
+        assert np.array_equal(got[name], want[name]), name
+
+
+def inputs(graph, seeds, target, n_runs, rng):
+    seeds = np.asarray(seeds, dtype=np.int32)
+    in_target = np.ascontiguousarray(graph.target_mask(target), dtype=np.uint8)
+    return seeds, in_target, run_keys(check_rng(rng), n_runs)
+
+
+CASES = [
+    # (graph kwargs, seeds, n_runs)
+    (dict(seed=0, n=60, m=200, p_low=0.0, p_high=0.5), [0, 1], 200),
+    (dict(seed=1, n=60, m=200, directed=False, p_low=0.0, p_high=0.3), [3], 200),
+    (dict(seed=2, n=300, m=900, p=0.2, hubs=3), [0, 5, 9], 150),  # uniform probability: the scalar-p path
+    (dict(seed=3, n=300, m=600, directed=False, p=0.07, hubs=4), [1], 150),
+    (dict(seed=4, n=200, m=1200, p_low=0.0, p_high=0.15, hubs=5), [2, 3], 150),  # degrees > 64
+    (dict(seed=5, n=50, m=300, p=1.0), [0], 20),  # p = 1: exactly the reachable set
+    (dict(seed=6, n=50, m=300, p=0.0), [0, 1, 2], 20),  # p = 0: exactly the seeds
+    (dict(seed=7, n=1, m=0, p=0.5), [0], 5),  # a single node, no arcs
+    (dict(seed=8, n=120, m=100, p_low=0.5, p_high=1.0, n_comm=1), [7], 80),  # sparse, long chains
+]
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_fast_kernel_equals_reference_kernel(case):
+    kw, seeds, n_runs = CASES[case]
+    g = make_graph(**kw)
+    seeds, in_target, keys = inputs(g, seeds, 1 if g.n_communities > 1 else None, n_runs, case)
+    assert_same(sim.simulate_keys(g, seeds, in_target, keys), reference(g, seeds, in_target, keys))
+
+
+@pytest.mark.parametrize("max_rounds", [0, 1, 3])
+def test_fast_kernel_equals_reference_with_max_rounds(max_rounds):
+    g = make_graph(11, 200, 1000, p_low=0.1, p_high=0.6, hubs=2)
+    seeds, in_target, keys = inputs(g, [0, 1], 2, 100, 5)
+    got = sim.simulate_keys(g, seeds, in_target, keys, max_rounds=max_rounds)
+    assert_same(got, reference(g, seeds, in_target, keys, max_rounds))
+    assert got["rounds"].max() <= max_rounds
+
+
+def test_fast_kernel_matches_pure_python_cascade():
+    g = make_graph(12, 80, 400, directed=False, p_low=0.0, p_high=0.4, hubs=1)
+    seeds, in_target, keys = inputs(g, [0, 4], 0, 40, 9)
+    got = sim.simulate_keys(g, seeds, in_target, keys)
+    mask = g.target_mask(0)
+    for r in range(keys.size):
+        layers = cascade(g, seeds, keys[r], mask)
+        assert got["reach"][r] == sum(len(x) for x in layers)
+        sizes = [len(x) for x in layers]
+        assert got["new_by_round"][r, : len(sizes)].tolist() == sizes
+        assert got["new_target_by_round"][r, : len(sizes)].tolist() == [int(mask[x].sum()) for x in layers]
+
+
+def test_probability_on_a_coin_boundary():
+    """Live iff uniform < p, exactly: p equal to an arc's uniform is dead, the next float up is live."""
+    n = 70  # a star with 69 arcs: two full coin blocks and a partial one
+    key = np.uint64(0x1234_5678_9ABC_DEF0)
+    u = np.array([arc_uniform_py(key, e) for e in range(n - 1)])
+    prob = np.where(np.arange(n - 1) % 2 == 0, u, np.nextafter(u, 1.0))
+    g = mv.CommunityGraph.from_edges(np.zeros(n - 1, int), np.arange(1, n), prob=prob)
+    seeds = np.array([0], np.int32)
+    in_target = np.ones(n, np.uint8)
+    keys = np.array([key], np.uint64)
+    got = sim.simulate_keys(g, seeds, in_target, keys)
+    assert got["reach"][0] == 1 + (n - 1) // 2  # the odd arcs only
+    assert_same(got, reference(g, seeds, in_target, keys))
+    # the same boundary with one probability on every arc (the scalar-p path)
+    for e in (0, 5, 40):
+        ge = g.with_prob(np.full(n - 1, u[e]))
+        got = sim.simulate_keys(ge, seeds, in_target, keys)
+        assert got["reach"][0] == 1 + int((u < u[e]).sum())
+        assert_same(got, reference(ge, seeds, in_target, keys))
+
+
+def test_runs_longer_than_the_round_buffer_are_replayed_exactly(monkeypatch):
+    n = 60  # a chain of likely arcs plus random shortcuts: runs of very different lengths
+    gen = np.random.default_rng(13)
+    src = np.concatenate([np.arange(n - 1), gen.integers(0, n, 30)])
+    dst = np.concatenate([np.arange(1, n), gen.integers(0, n, 30)])
+    keep = src != dst
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mv.DataWarning)
+        g = mv.CommunityGraph.from_edges(src[keep], dst[keep], n_nodes=n, prob=gen.uniform(0.85, 1.0, keep.sum()),
+                                         community=np.arange(n) % 2)
+    seeds, in_target, keys = inputs(g, [0], 1, 64, 3)
+    want = reference(g, seeds, in_target, keys)
+    assert want["rounds"].max() > 4
+    monkeypatch.setattr(sim, "_ROUND_WIDTH", 2)
+    monkeypatch.setattr(sim, "_ROUND_BUFFER_BYTES", 4 * 64 * 3)  # room for 3 rounds per run
+    assert_same(sim.simulate_keys(g, seeds, in_target, keys), want)
+
+
+def test_by_community_off_gives_no_counts_and_same_rest():
+    g = make_graph(14, 100, 400, p_low=0.0, p_high=0.4)
+    seeds, in_target, keys = inputs(g, [0], 1, 50, 4)
+    got = sim.simulate_keys(g, seeds, in_target, keys, by_community=False)
+    want = reference(g, seeds, in_target, keys)
+    assert got["community_activated"] is None
+    for name in NAMES[:-1]:
+        assert np.array_equal(got[name], want[name]), name
+
+
+@settings(deadline=None, max_examples=25)
+@given(seed=st.integers(0, 10**6), n=st.integers(2, 90), density=st.floats(0.5, 6.0),
+       directed=st.booleans(), uniform=st.booleans(), p=st.floats(0.0, 1.0), n_runs=st.integers(1, 40))
+def test_fast_kernel_equals_reference_on_random_graphs(seed, n, density, directed, uniform, p, n_runs):
+    g = make_graph(seed, n, int(n * density) + 1, directed=directed, p=p if uniform else None, p_high=p)
+    seeds, in_target, keys = inputs(g, [0], 0, n_runs, seed)
+    assert_same(sim.simulate_keys(g, seeds, in_target, keys), reference(g, seeds, in_target, keys))
+
+
+def test_results_identical_with_one_and_two_threads():
+    g = make_graph(15, 3000, 15000, directed=False, n_comm=4, p_low=0.0, p_high=0.25, hubs=10)
+    a = mv.simulate(g, [0, 1, 2], n_runs=2000, target=2, rng=77, n_threads=1)
+    b = mv.simulate(g, [0, 1, 2], n_runs=2000, target=2, rng=77, n_threads=2)
+    for name in NAMES:
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert a.reach.std() > 0
+    gu = g.with_prob(np.full(g.n_arcs, 0.08))  # the scalar-p path too
+    a = mv.simulate(gu, [0, 1, 2], n_runs=2000, rng=78, n_threads=1)
+    b = mv.simulate(gu, [0, 1, 2], n_runs=2000, rng=78, n_threads=2)
+    for name in NAMES:
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
+def test_bit_intrinsics():
+    from numba import njit
+
+    @njit
+    def both(x):
+        return cttz(x), popcount(x)
+
+    gen = np.random.default_rng(0)
+    for x in [1, 2, 3, 2**63, 2**64 - 1, *gen.integers(1, 2**63, size=50).tolist()]:
+        tz, pc = both(np.uint64(x))
+        assert tz == (x & -x).bit_length() - 1
+        assert pc == bin(x).count("1")
