@@ -13,8 +13,9 @@ Measured, after one warm-up call that compiles the kernels: wall time of ``imm``
 ``--repeats`` runs with different ``rng``), global and targeted (for github-musae: the ML developers),
 with fresh RR sets for node selection (default, Chen 2018's fix) and with reuse (the original IMM);
 the CPU time of the process (all threads; on a machine shared with other jobs this is the steadier
-figure, and CPU time / threads bounds the unloaded wall time from below); the number of RR sets; the bytes of the flat RR arrays (final, and peak including the sampling buffers
-and the inverted index); the process's peak RSS.
+figure, and CPU time / threads approximates the wall time on idle cores); the number of RR sets;
+the bytes of the flat RR arrays (final, and peak including the sampling buffers and the inverted
+index); the process's peak RSS.
 
 Run:  python benchmarks/bench_seeding.py [--threads 2] [--repeats 5] [--out benchmarks/results/bench_seeding.json]
 """
