@@ -28,6 +28,7 @@ Examples
 """
 
 import gzip
+import html
 import os
 import re
 import warnings
@@ -107,7 +108,7 @@ def _parse_gml(text, source):
             stack.append([])
         else:
             if value.startswith('"'):
-                value = value[1:-1]
+                value = html.unescape(value[1:-1])   # GML strings escape characters as HTML entities
             else:
                 try:
                     value = int(value)
