@@ -9,6 +9,7 @@ Measured, each after a warm-up call (compiled kernels, workers started, graph on
 * local backend with 1 and with 2 numba threads;
 * ``backend="dask"`` on a ``LocalCluster`` of 2 worker processes x 1 thread, for a sweep of chunk sizes
   and the default; every Dask result is checked bit-identical to the local one;
+* ``chunk_size=None`` (the default: 64 pilot runs timed on the client and kept, the rest sized from them);
 * the fixed cost per chunk: a least-squares fit ``wall = a + b * n_chunks`` over the sweep (``b``: the
   cost of one more chunk on this workload, result transfer included), and the wall time per chunk of
   near-empty chunks (one run on a 2-node graph), i.e. pure scheduling overhead;
@@ -29,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 import microviral as mv
-from microviral.distributed import _local_cluster, default_chunk_size
+from microviral.distributed import _PILOT_RUNS, _local_cluster, _pilot, default_chunk_size
 
 HERE = Path(__file__).resolve().parent
 FIELDS = ("reach", "target_activated", "rounds", "new_by_round", "new_target_by_round", "community_activated")
@@ -74,7 +75,7 @@ def best_of(fn, repeat):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-runs", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=2, help="best of this many timings")
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many timings")
     parser.add_argument("--chunk-sizes", type=int, nargs="+", default=[10, 40, 160, 640, 2500])
     parser.add_argument("--out", type=Path, default=HERE / "results" / "bench_dask.json")
     args = parser.parse_args(argv)
@@ -102,16 +103,24 @@ def main(argv=None):
     try:
         client.wait_for_workers(2)
         mv.simulate(g, seeds, backend="dask", client=client, n_runs=40, target=target, rng=0, chunk_size=20)
-        default = default_chunk_size(n_runs, g.n_arcs, sum(client.nthreads().values()))
         sweep = []
-        for chunk_size in sorted(set(args.chunk_sizes + [default])):
+        for chunk_size in sorted(set(args.chunk_sizes)):
             res, dt = best_of(lambda: mv.simulate(g, seeds, backend="dask", client=client, chunk_size=chunk_size,
                                                   **kw), args.repeat)
             n_chunks = -(-n_runs // chunk_size)
             row = dict(backend="dask", workers=2, threads=1, chunk_size=chunk_size, n_chunks=n_chunks, seconds=dt,
-                       runs_per_s=n_runs / dt, identical=same(res, ref), default=chunk_size == default)
+                       runs_per_s=n_runs / dt, identical=same(res, ref))
             rows.append(row)
             sweep.append(row)
+        # The default: 64 pilot runs timed on the client (and kept), the rest in chunks sized from them.
+        keys = ref.keys
+        mask = np.ascontiguousarray(g.target_mask(target), dtype=np.uint8)
+        _, pilot_spr = _pilot(g, seeds.astype(np.int32), mask, keys[:_PILOT_RUNS], -1, True)
+        default = default_chunk_size(n_runs - _PILOT_RUNS, g.n_arcs, sum(client.nthreads().values()), pilot_spr)
+        res, dt = best_of(lambda: mv.simulate(g, seeds, backend="dask", client=client, **kw), args.repeat)
+        rows.append(dict(backend="dask", workers=2, threads=1, chunk_size=default,
+                         n_chunks=1 + -(-(n_runs - _PILOT_RUNS) // default), seconds=dt, runs_per_s=n_runs / dt,
+                         identical=same(res, ref), default=True))
         # wall = a + b * n_chunks
         x = np.array([r["n_chunks"] for r in sweep], float)
         y = np.array([r["seconds"] for r in sweep])
@@ -154,7 +163,7 @@ def main(argv=None):
     print("|---|---|---|---:|---:|---:|---|")
     for r in rows:
         wt = f"{r['workers']} x {r['threads']}" if r["backend"] == "dask" else f"{r['threads']} numba thread(s)"
-        cs = f"{r['chunk_size']}" + (" (default)" if r.get("default") else "")
+        cs = f"{r['chunk_size']}" + (f" (default, after {_PILOT_RUNS} pilot runs)" if r.get("default") else "")
         print(f"| {r['backend']} | {wt} | {cs} | {r['n_chunks']} | {r['seconds']:.2f} | {r['runs_per_s']:.0f} "
               f"| {'yes' if r['identical'] else 'NO'} |")
     print()
