@@ -8,16 +8,14 @@ provenance, checksums and licence notes are in ``docs/datasets.md``. None of
 these data sets was made by this project: cite the publications given in each
 loader.
 
-==========================  ========  ======  =============  ==========================
-loader                      directed  nodes   arcs           communities
-==========================  ========  ======  =============  ==========================
-:func:`load_email_eu_core`  yes       1005    24,929         42 departments
-:func:`load_polbooks`       no        105     882 (441 e.)   3 political leanings
-:func:`load_football`       no        115     1226 (613 e.)  12 conferences
-:func:`load_polblogs`       yes       1490    19,022         2 political leanings
-:func:`load_karate`         no        34      156 (78 e.)    2 clubs
-:func:`load_github`         no        37,700  578,006        web / machine learning
-==========================  ========  ======  =============  ==========================
+| loader | directed | nodes | arcs | communities |
+| --- | --- | ---: | ---: | --- |
+| `load_email_eu_core` | yes | 1005 | 24,929 | 42 departments |
+| `load_polbooks` | no | 105 | 882 (441 edges) | 3 political leanings |
+| `load_football` | no | 115 | 1226 (613 edges) | 12 conferences |
+| `load_polblogs` | yes | 1490 | 19,022 | 2 political leanings |
+| `load_karate` | no | 34 | 156 (78 edges) | 2 clubs |
+| `load_github` | no | 37,700 | 578,006 (289,003 edges) | web / machine-learning developers |
 
 Examples
 --------
@@ -49,6 +47,7 @@ __all__ = [
     "load_github",
     "DATA_DIR",
     "SHA256",
+    "FOOTBALL_CONFERENCES",
 ]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -69,6 +68,7 @@ FOOTBALL_CONFERENCES = (
     "Atlantic Coast", "Big East", "Big Ten", "Big Twelve", "Conference USA", "Independents", "Mid-American",
     "Mountain West", "Pacific Ten", "Southeastern", "Sun Belt", "Western Athletic",
 )
+"""Conference names of :func:`load_football`, indexed by the file's ``value`` code."""
 
 
 def _prob(prob):
