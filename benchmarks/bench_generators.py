@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_generators.py [--n-nodes 1000000] [--mean-degree 20] [--blocks 10]
-                                          [--out benchmarks/results/generators.json]
+                                          [--out benchmarks/results/bench_generators.json]
 
 Prints a markdown table and writes JSON (wall time, arcs, arcs per second, peak
 resident memory measured with psutil in a sampling thread).
@@ -93,7 +93,7 @@ def main(argv=None):
     ap.add_argument("--mean-degree", type=float, default=20.0)
     ap.add_argument("--blocks", type=int, default=10)
     ap.add_argument("--no-niche", action="store_true", help="skip the niche-in-background case")
-    ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "generators.json"))
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "bench_generators.json"))
     args = ap.parse_args(argv)
 
     mv.generators.planted_partition(2, 10, 0.5, 0.1, rng=0)  # warm imports
