@@ -1,0 +1,202 @@
+"""No input crashes the interpreter.
+
+numba kernels do not check bounds: an index that slipped past validation would
+read or write out of bounds, which can kill the process (a segfault shows as a
+negative return code) rather than raise. These tests feed the nastiest cases we
+can generate, deterministically, to the public API in a child Python process
+and check that it exits normally, having either computed a correct result or
+raised a clean ``TypeError``/``ValueError``/``MemoryError`` for every case.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+CHILD_PRELUDE = textwrap.dedent('''
+    import gzip, os, sys, tempfile, traceback, warnings
+    import numpy as np
+    import microviral as mv
+
+    warnings.simplefilter("ignore")
+    CLEAN = (TypeError, ValueError, MemoryError)
+    counts = {"worked": 0, "refused": 0}
+    failures = []
+
+    def case(label, fn, check=None):
+        try:
+            out = fn()
+        except CLEAN:
+            counts["refused"] += 1
+            return None
+        except Exception as exc:  # anything else is a bug, but must not kill the process either
+            failures.append(f"{label}: {type(exc).__name__}: {exc}")
+            return None
+        if check is not None:
+            try:
+                check(out)
+            except Exception as exc:
+                failures.append(f"{label}: wrong result: {type(exc).__name__}: {exc}")
+                return None
+        counts["worked"] += 1
+        return out
+
+    def reach_ok(n, n_seeds):
+        def check(res):
+            assert np.all(res.reach >= n_seeds) and np.all(res.reach <= n)
+            assert np.array_equal(res.new_by_round.sum(axis=1), res.reach)
+        return check
+
+    def finish():
+        print("worked", counts["worked"], "refused", counts["refused"], flush=True)
+        for f in failures:
+            print("FAIL", f, flush=True)
+        sys.exit(1 if failures else 0)
+''')
+
+ENGINE_CASES = textwrap.dedent('''
+    rng = np.random.default_rng(20261129)
+    BIG = [2**31 - 1, 2**31, 2**32, 2**32 + 1, 2**62, 2**63 - 1, 2**64 - 1, -1, -(2**31), -(2**63)]
+
+    # corrupted CSR arrays: every invariant broken by one step, in every integer width
+    for trial in range(200):
+        n = int(rng.integers(1, 9))
+        deg = rng.integers(0, 4, size=n)
+        offsets = np.concatenate([[0], np.cumsum(deg)]).astype(np.int64)
+        m = int(offsets[-1])
+        targets = rng.integers(0, n, size=m).astype(np.int64)
+        what = trial % 8
+        if what == 1 and m:
+            targets[rng.integers(m)] = BIG[trial % len(BIG)] % (2**63) if trial % 3 else -1
+        elif what == 2 and n > 1:
+            offsets[1] = offsets[-1] + 1
+        elif what == 3:
+            offsets[-1] += 1 + trial % 3
+        elif what == 4 and m:
+            targets[rng.integers(m)] = n
+        elif what == 5:
+            offsets = offsets - 1
+        elif what == 6:
+            offsets = offsets.astype(np.uint64) if offsets.min() >= 0 else offsets
+            targets = targets.astype(np.uint64) + np.uint64(2**63)
+        elif what == 7:
+            offsets = offsets.astype(np.float64); offsets[-1] = np.nan
+        dtype = [np.int8, np.int16, np.int32, np.int64, np.uint32, np.float32][trial % 6]
+        with np.errstate(all="ignore"):
+            t_cast = targets.astype(dtype) if what != 6 else targets
+        prob = rng.choice([0.0, 0.5, 1.0, np.nan, -0.1, 1.1, np.inf, 5e-324, 1 - 1e-16], size=m)
+        if trial % 4:
+            prob = np.clip(np.nan_to_num(prob, nan=0.5, posinf=1.0), 0, 1)
+        g = case(f"csr {trial}", lambda: mv.CommunityGraph(offsets, t_cast, prob=prob, directed=bool(trial % 5)))
+        if g is not None:
+            for seeds in ([0], [n - 1], list(range(n)), [n], [-1], [2**32], [0, 0], np.array([2**63], dtype=np.uint64)):
+                case(f"simulate {trial} {seeds}", lambda: mv.simulate(g, seeds, n_runs=17, rng=trial),
+                     reach_ok(n, len(seeds)))
+
+    # valid but extreme graphs straight into the kernel
+    n = 200_000
+    star = mv.CommunityGraph.from_edges(np.zeros(n - 1, dtype=int), np.arange(1, n), prob=1.0,
+                                        community=np.arange(n) % 3)
+    case("star", lambda: mv.simulate(star, [0], n_runs=3, rng=0, target=2), reach_ok(n, 1))
+    case("star leaves", lambda: mv.simulate(star, np.arange(1, n, 7), n_runs=3, rng=0), reach_ok(n, len(range(1, n, 7))))
+    path = mv.CommunityGraph.from_edges(np.arange(5000), np.arange(1, 5001), prob=1.0)  # 5000 rounds
+    case("long path", lambda: mv.simulate(path, [0], n_runs=5, rng=0), reach_ok(5001, 1))
+    one = mv.CommunityGraph([0, 0], [], prob=[])
+    case("one node", lambda: mv.simulate(one, [0], n_runs=5, rng=0), reach_ok(1, 1))
+    loop = mv.CommunityGraph([0, 1], [0], prob=[1.0])  # a raw-CSR self-loop
+    case("self-loop", lambda: mv.simulate(loop, [0], n_runs=5, rng=0, max_rounds=2**63 - 1), reach_ok(1, 1))
+    small = mv.CommunityGraph.from_edges([0, 1, 2], [1, 2, 0], prob=1.0, community=["a", "b", "b"])
+    for keys in ([0], [2**64 - 1], np.full(5, 2**64 - 1, dtype=np.uint64), [2**64], [-1], [], np.array([[1, 2]]),
+                 np.array([1.0]), np.array([True])):
+        case(f"keys {keys!r}", lambda: mv.simulate(small, [0], keys=keys), reach_ok(3, 1))
+    for target in ([2**32], [-1], [3], np.zeros(3, bool), np.ones(4, bool), "c", 2**70, -1, np.nan, [[0]]):
+        case(f"target {target!r}", lambda: mv.simulate(small, [0], n_runs=3, target=target), reach_ok(3, 1))
+    for kw in (dict(n_runs=2**31 - 1), dict(n_runs=10**12), dict(n_runs=2**31), dict(max_rounds=2**80),
+               dict(max_rounds=-(2**70)), dict(chunk_size=2**70), dict(n_threads=2**70), dict(n_runs=np.uint64(5)),
+               dict(rng=2**200), dict(rng=-(2**200))):
+        case(f"simulate {kw}", lambda: mv.simulate(small, [0], **kw), reach_ok(3, 1))
+    # a caller reusing their arrays after construction must not reach the kernel
+    offsets, targets = np.array([0, 1, 2, 3]), np.array([1, 2, 0])
+    g = mv.CommunityGraph(offsets, targets, prob=np.ones(3))
+    offsets[:] = [0, 10**9, -(10**9), 3]; targets[:] = [10**9, -5, 2**31 - 1]
+    case("arrays reused", lambda: mv.simulate(g, [0], n_runs=5, rng=0), reach_ok(3, 1))
+    finish()
+''')
+
+INPUT_CASES = textwrap.dedent('''
+    d = tempfile.mkdtemp()
+    rng = np.random.default_rng(7)
+
+    def write(name, data):
+        path = os.path.join(d, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    blobs = {
+        "binary": bytes(rng.integers(0, 256, size=4096, dtype=np.uint8)),
+        "nul": b"0 1\\n1\\x00 2\\n",
+        "long_line": b"0 " + b"1" * 1_000_000 + b"\\n",
+        "many_fields": b" ".join(b"1" for _ in range(5_000)) + b"\\n",
+        "bom_crlf": b"\\xef\\xbb\\xbf0 1\\r\\n1 2\\r\\n",
+        "latin1": "0 caf\\xe9\\n".encode("latin-1"),
+        "utf16": "0 1\\n1 2\\n".encode("utf-16"),
+        "mixed_seps": b"0,1\\n1\\t2\\n2 ,3\\n",
+        "huge_ids": f"{2**70} {-(2**70)}\\n{2**63} 1\\n".encode(),
+        "nan_prob": b"0 1 nan\\n1 2 inf\\n",
+        "only_comments": b"# nothing\\n\\n   \\n",
+        "empty": b"",
+        "cr_only": b"0 1\\r1 2\\r",
+        "gz_truncated": gzip.compress(b"0 1\\n" * 1000)[:40],
+        "gz_garbage": b"\\x1f\\x8b" + bytes(200),
+        "gz_ok": gzip.compress(b"0 1\\n1 2\\n"),
+    }
+    for name, data in blobs.items():
+        path = write(name + (".gz" if name.startswith("gz") else ".txt"), data)
+        for kw in (dict(), dict(directed=False), dict(prob="column"), dict(header=True), dict(delimiter=",")):
+            case(f"read_edgelist {name} {kw}", lambda: mv.read_edgelist(path, **kw))
+        case(f"read_communities {name}", lambda: mv.read_communities(path))
+        case(f"read_edgelist {name} community", lambda: mv.read_edgelist(write("e.txt", b"0 1\\n"), community=path))
+
+    g = mv.CommunityGraph.from_edges([0, 1, 2, 3, 4], [1, 2, 3, 4, 0], prob=0.5, community=list("aabbb"))
+    for name in sorted(mv.seeding.STRATEGIES):
+        fn = mv.seeding.STRATEGIES[name]
+        for k in (1, 5, 0, 6, -1, 2**70, 2.0, True, None, "1"):
+            for target in (None, "b", "z", [2**40], np.zeros(5, bool)):
+                case(f"{name} k={k!r} target={target!r}", lambda: fn(g, k, target=target, rng=0))
+    for strategies in ("degree", ["random", "degree"], {"a": "degree"}, ["nope"], [], 5, None, ["degree", "degree"]):
+        for k in (1, [1, 2], [], [0], [6], 2**70):
+            case(f"compare {strategies!r} {k!r}", lambda: mv.compare(g, strategies, k, target="b", n_runs=20, rng=0))
+    finish()
+''')
+
+
+def run_child(body, timeout=300):
+    proc = subprocess.run([sys.executable, "-c", CHILD_PRELUDE + body], capture_output=True, text=True,
+                          timeout=timeout, env=dict(os.environ, PYTHONFAULTHANDLER="1"))
+    detail = (proc.stdout[-3000:] + proc.stderr[-3000:]).strip()
+    assert proc.returncode >= 0, f"the child process was killed by signal {-proc.returncode}:\n{detail}"
+    assert proc.returncode == 0, f"exit status {proc.returncode}:\n{detail}"
+    words = proc.stdout.split()
+    worked, refused = int(words[1]), int(words[3])
+    return worked, refused
+
+
+def test_engine_survives_corrupted_and_extreme_inputs():
+    worked, refused = run_child(ENGINE_CASES)
+    assert worked > 50 and refused > 200  # both outcomes are exercised
+
+
+def test_readers_strategies_and_compare_survive_hostile_inputs():
+    worked, refused = run_child(INPUT_CASES)
+    assert worked > 20 and refused > 100
+
+
+def test_the_harness_sees_a_crash():
+    """A child that dies by a signal is reported as such (the test above can fail)."""
+    import pytest
+
+    with pytest.raises(AssertionError, match="killed by signal"):
+        run_child("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n")
+    with pytest.raises(AssertionError, match="exit status 1"):
+        run_child("case('boom', lambda: 1 / 0)\nfinish()\n")
