@@ -166,10 +166,13 @@ def _cascade_fast(offsets, targets, prob, p_scaled, seeds, in_target, community,
                         stamp[v] = sid
                         queue[tail] = v
                         tail += 1
-                        new_hits += in_target[v]
-                        if count_comm:
-                            comm_counts[row, community[v]] += 1
                 blk += _BLOCK
+        # Counts of the new level, in a tight loop of their own (off the search's critical path).
+        for i in range(level_end, tail):
+            v = np.uint64(queue[i])
+            new_hits += in_target[v]
+            if count_comm:
+                comm_counts[row, np.uint64(community[v])] += 1
         head = level_end
         if tail == level_end:
             break
