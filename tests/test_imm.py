@@ -29,7 +29,7 @@ def unit(z):
 
 def rr_set_py(graph, pool, base, i):
     """Pure-Python twin of the RR kernel: root by hash, geometric jumps over sorted in-arcs."""
-    roff, rsrc, rprob, rlogq = sorted_reverse(graph)
+    roff, rsrc, rprob, rlogq, _ = sorted_reverse(graph)
     key = mix64_py(int(base) + (i + 1) * GOLDEN)
     root = int(pool[int(unit(mix64_py(key)) * len(pool))])
     members = [root]

@@ -36,12 +36,14 @@ def _node_uniform(stream, t):
 
 
 @njit(**PARALLEL_JIT)
-def rr_sample(roff, rsrc, rprob, rlogq, pool, base, ids, chunk_len, cap, buf, starts, sizes):
+def rr_sample(roff, rsrc, rprob, rlogq, nlogq, pool, base, ids, chunk_len, cap, buf, starts, sizes):
     """Sample the RR sets numbered ``ids`` (stream ``base``) into ``buf``.
 
     ``roff, rsrc, rprob``: the reverse CSR (in-arcs of each node: tail and
     probability), each node's in-arcs sorted by non-increasing probability;
-    ``rlogq = log1p(-rprob)``.
+    ``rlogq = log1p(-rprob)``; ``nlogq[v]`` is ``log1p(-p)`` when every in-arc of
+    ``v`` has the same probability ``p`` in (0, 1) and 0 otherwise (a shortcut
+    that reads no per-arc probability; it draws exactly what the general loop draws).
 
     The sets are split into chunks of ``chunk_len`` consecutive entries of ``ids``;
     chunk ``c`` writes its sets one after the other into
@@ -83,6 +85,26 @@ def rr_sample(roff, rsrc, rprob, rlogq, pool, base, ids, chunk_len, cap, buf, st
                 t = 0
                 j = roff[v]
                 j_end = roff[v + 1]
+                lq = nlogq[v]
+                if lq < 0.0:
+                    # every in-arc of v has the same probability in (0, 1): jumps only, no thinning
+                    while j < j_end:
+                        t += 1
+                        gap = np.floor(np.log(1.0 - _node_uniform(stream, t)) / lq)
+                        if gap >= j_end - j:
+                            break
+                        j += np.int64(gap)
+                        u = rsrc[j]
+                        j += 1
+                        if stamp[u] == sid:
+                            continue
+                        if pos >= end:
+                            overflow = True
+                            break
+                        stamp[u] = sid
+                        buf[pos] = u
+                        pos += 1
+                    continue
                 while j < j_end:
                     rate = rprob[j]
                     if rate <= 0.0:

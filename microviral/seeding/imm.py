@@ -46,7 +46,10 @@ _SORTED_CACHE = {}
 
 
 def sorted_reverse(graph):
-    """The in-arcs of each node, sorted by non-increasing probability: ``(offsets, tails, probs, log1p(-probs))``.
+    """The in-arcs of each node, sorted by non-increasing probability.
+
+    Returns ``(offsets, tails, probs, log1p(-probs), node_logq)``, where ``node_logq[v]``
+    is ``log1p(-p)`` when all in-arcs of ``v`` share one probability ``p`` in (0, 1), else 0.
 
     Cached for the last graph seen (by fingerprint), so repeated calls on one graph
     (several budgets in :func:`microviral.compare`) sort once.
@@ -62,7 +65,17 @@ def sorted_reverse(graph):
     p = np.ascontiguousarray(p[order])
     with np.errstate(divide="ignore"):
         logq = np.log1p(-p)
-    out = (roff, np.ascontiguousarray(rsrc[order]), p, logq)
+    # nodes whose in-arcs all share one probability in (0, 1) (uniform, weighted cascade, resonance)
+    deg = np.diff(roff)
+    has = deg > 0
+    first = np.zeros(graph.n_nodes)
+    last = np.zeros(graph.n_nodes)
+    first[has] = p[roff[:-1][has]]
+    last[has] = p[roff[1:][has] - 1]
+    same = has & (first == last) & (first > 0) & (first < 1)
+    node_logq = np.zeros(graph.n_nodes)
+    node_logq[same] = np.log1p(-first[same])
+    out = (roff, np.ascontiguousarray(rsrc[order]), p, logq, node_logq)
     _SORTED_CACHE.clear()
     _SORTED_CACHE[fp] = out
     return out
@@ -126,7 +139,7 @@ class RRCollection:
             # a small pilot batch measures the mean set size, so the buffers of the big one rarely overflow
             self.extend(1024)
             count -= 1024
-        roff, rsrc, rprob, rlogq = self._rev
+        roff, rsrc, rprob, rlogq, nlogq = self._rev
         ids = np.arange(self.n_sets, self.n_sets + count, dtype=np.int64)
         mean = self.n_members / self.n_sets if self.n_sets else 4.0
         per_set = max(2.0, 1.5 * mean)
@@ -142,7 +155,7 @@ class RRCollection:
             buf = np.empty(n_chunks * cap, dtype=np.int32)
             starts = np.empty(pending.size, dtype=np.int64)
             sizes = np.empty(pending.size, dtype=np.int64)
-            rr_sample(roff, rsrc, rprob, rlogq, self.pool, self.base, ids[pending], chunk_len, cap,
+            rr_sample(roff, rsrc, rprob, rlogq, nlogq, self.pool, self.base, ids[pending], chunk_len, cap,
                       buf, starts, sizes)
             done = sizes >= 0
             sizes_all[pending[done]] = sizes[done]
