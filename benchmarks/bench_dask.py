@@ -142,7 +142,8 @@ def main(argv=None):
     summary = dict(
         workload=dict(graph=name, n_nodes=g.n_nodes, n_arcs=g.n_arcs, probabilities="weighted cascade",
                       seeds=len(seeds), target=str(target), n_runs=n_runs, mean_reach=float(ref.reach.mean())),
-        machine=dict(cpus=os.cpu_count(), python=platform.python_version(), platform=platform.platform()),
+        machine=dict(cpus=os.cpu_count(), python=platform.python_version(), platform=platform.platform(),
+                     load_average_1min=os.getloadavg()[0]),
         cluster_startup_s=startup,
         rows=rows,
         overhead_fit=dict(intercept_s=float(a), per_chunk_s=float(b)),
@@ -157,7 +158,7 @@ def main(argv=None):
     args.out.write_text(json.dumps(summary, indent=2) + "\n")
 
     print(f"workload: {name} ({g.n_nodes} nodes, {g.n_arcs} arcs, weighted cascade), {n_runs} runs, "
-          f"mean reach {ref.reach.mean():.0f}; {os.cpu_count()} CPUs")
+          f"mean reach {ref.reach.mean():.0f}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     print()
     print("| backend | workers x threads | chunk size | chunks | seconds | runs/s | identical to local |")
     print("|---|---|---|---:|---:|---:|---|")
