@@ -132,6 +132,18 @@ def test_pagerank_follows_influence_direction():
     assert s[0] > s[1:6].max()
 
 
+@pytest.mark.parametrize("seed,directed", [(0, True), (1, False), (2, True)])
+def test_coreness_matches_networkx(seed, directed):
+    from microviral.seeding.heuristics import coreness
+
+    g = small_graph(seed=seed, n=120, m=700, directed=directed)
+    G = nx.Graph()
+    G.add_nodes_from(range(g.n_nodes))
+    G.add_edges_from(zip(g.arc_sources.tolist(), g.targets.tolist()))
+    ref = nx.core_number(G)
+    assert coreness(g).tolist() == [ref[v] for v in range(g.n_nodes)]
+
+
 def test_kcore_matches_networkx():
     G = nx.karate_club_graph()
     g = mv.CommunityGraph.from_networkx(G, community="club")
