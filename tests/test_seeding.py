@@ -254,3 +254,22 @@ def test_bad_options():
         mv.seeding.pagerank(g, 2, alpha=1.0)
     with pytest.raises(TypeError, match="'rng' must be"):
         mv.seeding.random(g, 2, rng="seed")
+
+
+# ---------------------------------------------------------------- properties
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(deadline=None, max_examples=25)
+@given(seed=st.integers(0, 10_000), n=st.integers(8, 30), density=st.floats(0.5, 4.0), directed=st.booleans(),
+       k=st.integers(1, 8), name=st.sampled_from(FAST))
+def test_any_graph_gives_k_distinct_valid_seeds(seed, n, density, directed, k, name):
+    g = small_graph(seed=seed, n=n, m=max(1, int(density * n)), directed=directed, p=0.3)
+    target_size = int(g.target_mask("niche").sum())
+    if name in INSIDE:
+        k = min(k, target_size)
+    seeds = get_strategy(name)(g, k, target="niche", rng=seed)
+    assert seeds.shape == (k,) and np.unique(seeds).size == k
+    assert 0 <= seeds.min() and seeds.max() < g.n_nodes
+    assert np.array_equal(seeds, get_strategy(name)(g, k, target="niche", rng=seed))
