@@ -114,8 +114,8 @@ def _strip_comment(line, comments):
 
 
 def _detect_delimiter(text, comments):
-    for line in text.split("\n", 1000):
-        line = _strip_comment(line, comments)
+    for line in io.StringIO(text):
+        line = _strip_comment(line.rstrip("\n"), comments)
         if line.strip(" \t\v\f"):
             return "," if "," in line else _WS
     return _WS
@@ -145,13 +145,17 @@ def _tokenize_fast(text, delimiter, comments):
 
     if not text.strip():
         return np.empty((0, 0), dtype=object)
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text), sep=r"\s+" if delimiter == _WS else delimiter, header=None, comment=comments,
-            dtype=str, keep_default_na=False, na_filter=False, engine="c", quoting=3, skip_blank_lines=True,
-            skipinitialspace=True, index_col=False,
-        )
-    except Exception:  # ragged rows and anything else: let the exact tokenizer decide
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            frame = pd.read_csv(
+                io.StringIO(text), sep=r"\s+" if delimiter == _WS else delimiter, header=None, comment=comments,
+                dtype=str, keep_default_na=False, na_filter=False, engine="c", quoting=3, skip_blank_lines=True,
+                skipinitialspace=True, index_col=False, low_memory=False,
+            )
+        except Exception:  # ragged rows and anything else: let the exact tokenizer decide
+            return None
+    if caught:
         return None
     fields = frame.to_numpy(dtype=object)
     if delimiter != _WS and fields.size:
@@ -161,15 +165,67 @@ def _tokenize_fast(text, delimiter, comments):
     return fields
 
 
-class _Table:
-    """The data rows of one file: fields as an object array, exact line numbers on demand."""
+_FAST = True  # tests switch the pandas fast paths off to compare them with the exact tokenizer
 
-    def __init__(self, path, text, delimiter, comments, n_columns, what):
+
+def _read_typed(text, delimiter, comments, n_columns, header):
+    """Numeric fast path: ``(columns, skip)`` when every column parses as numbers, else None.
+
+    Accepted only when the id columns (and a label column) come out as int64 and
+    a probability column as numbers: then the tokens were plain integers and the
+    result equals the exact tokenizer's. A header is tried only where the exact
+    rules would take one (all of its fields non-numeric and non-empty).
+    """
+    import pandas as pd
+
+    if header is None:
+        first = _first_row(text, delimiter, comments)
+        header = first is not None and not _is_number(first).any()
+    hdr = 0 if header else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            frame = pd.read_csv(
+                io.StringIO(text), sep=r"\s+" if delimiter == _WS else delimiter, header=hdr, comment=comments,
+                keep_default_na=False, na_filter=False, engine="c", quoting=3, skip_blank_lines=True,
+                skipinitialspace=True, index_col=False, low_memory=False,
+            )
+        except Exception:
+            return None
+    if caught or frame.shape[1] not in n_columns:   # e.g. a header shorter than the rows: let the exact path judge
+        return None
+    kinds = [frame.dtypes.iloc[j] for j in range(frame.shape[1])]
+    if not all(k == np.int64 for k in kinds[:2]) or (len(kinds) == 3 and kinds[2].kind not in "if"):
+        return None
+    if hdr == 0 and any(str(c).startswith("Unnamed: ") for c in frame.columns):
+        return None
+    return [frame.iloc[:, j].to_numpy() for j in range(frame.shape[1])], (0 if hdr is None else 1)
+
+
+def _first_row(text, delimiter, comments):
+    for line in io.StringIO(text):
+        line = _strip_comment(line.rstrip("\n"), comments)
+        if line.strip(" \t\v\f"):
+            return _split(line, delimiter)
+    return None
+
+
+class _Table:
+    """The data rows of one file as columns (after any header), exact line numbers on demand."""
+
+    def __init__(self, path, text, delimiter, comments, n_columns, what, header):
+        if header is not None and not isinstance(header, (bool, np.bool_)):
+            raise TypeError(f"'header' must be None (detect), True or False. Got {_describe(header)} instead.")
         self.path, self.text, self.comments = path, text, comments
         self.delimiter = _detect_delimiter(text, comments) if delimiter is None else delimiter
         self._skip = 0
         self._lines = None
-        fields = _tokenize_fast(text, self.delimiter, comments)
+        typed = _read_typed(text, self.delimiter, comments, n_columns, header) if _FAST else None
+        if typed is not None:
+            self.columns, self._skip = typed
+            self.n_rows = self.columns[0].size
+            return
+        fields = _tokenize_fast(text, self.delimiter, comments) if _FAST else None
         if fields is None or (fields.size and fields.shape[1] not in n_columns):
             rows, lines = _tokenize_slow(text, self.delimiter, comments)
             want = n_columns[0]
@@ -189,24 +245,19 @@ class _Table:
             self._lines = np.asarray(lines, dtype=np.int64)
         elif fields.size == 0:
             fields = np.empty((0, n_columns[0]), dtype=object)
-        self.fields = fields
+        if header is None:
+            header = fields.shape[0] >= 2 and _looks_like_header(fields)
+        if header and fields.shape[0]:
+            fields = fields[1:]
+            self._skip = 1
+        self.columns = [fields[:, j] for j in range(fields.shape[1])]
+        self.n_rows = fields.shape[0]
 
     def row_line(self, row):
         """Line number (1-based) of data row ``row`` (after the header, if any)."""
         if self._lines is None:
             self._lines = np.asarray(_tokenize_slow(self.text, self.delimiter, self.comments)[1], dtype=np.int64)
         return int(self._lines[row + self._skip])
-
-    def drop_header(self, header):
-        """Remove the header row (given, or detected) from ``fields``."""
-        if header is None:
-            header = self.fields.shape[0] >= 2 and _looks_like_header(self.fields)
-        elif not isinstance(header, (bool, np.bool_)):
-            raise TypeError(f"'header' must be None (detect), True or False. Got {_describe(header)} instead.")
-        if header and self.fields.shape[0]:
-            self.fields = self.fields[1:]
-            self._skip = 1
-        return bool(header)
 
 
 def _is_number(values):
@@ -240,23 +291,21 @@ def _table_error(table, row, message):
 def _read_table(path, name, *, delimiter, header, comments, n_columns, what):
     path = _check_path(path, name)
     text = _read_text(path)
-    table = _Table(path, text, delimiter, comments, n_columns, what)
-    table.drop_header(header)
-    return table
+    return _Table(path, text, delimiter, comments, n_columns, what, header)
 
 
 def _parse_prob(table, column):
-    raw = table.fields[:, column]
+    raw = table.columns[column]
     try:
         values = raw.astype(np.float64)
     except ValueError:
         ok = _is_number(raw)
         row = int(np.flatnonzero(~ok)[0])
-        raise _table_error(table, row, f"probability {raw[row]!r} is not a number.") from None
+        raise _table_error(table, row, f"probability '{raw[row]}' is not a number.") from None
     bad = ~((values >= 0.0) & (values <= 1.0))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise _table_error(table, row, f"probability {raw[row]!r} is outside [0, 1].")
+        raise _table_error(table, row, f"probability '{raw[row]}' is outside [0, 1].")
     return values
 
 
@@ -320,10 +369,10 @@ def _read_label_table(path, name, *, delimiter, header, comments):
     comments = _check_comments(comments)
     table = _read_table(path, name, delimiter=delimiter, header=header, comments=comments, n_columns=(2,),
                         what="node label")
-    if table.fields.shape[0] == 0:
+    if table.n_rows == 0:
         raise ValueError(f"{table.path}: no community labels found (the file has no data rows).")
-    ids = table.fields[:, 0]
-    labels = _parse_labels(table.fields[:, 1])
+    ids = table.columns[0]
+    labels = _parse_labels(table.columns[1])
     (key,) = _ids(ids)
     order = np.argsort(key, kind="stable")
     same = key[order][1:] == key[order][:-1]
@@ -423,14 +472,13 @@ def read_edgelist(path, *, directed=True, community=None, delimiter=None, header
     what = "source target probability" if prob_column else "source target"
     table = _read_table(path, "path", delimiter=delimiter, header=header, comments=comments, n_columns=n_columns,
                         what=what)
-    fields = table.fields
-    n_edges = fields.shape[0]
+    n_edges = table.n_rows
     if prob_column:
         edge_prob = _parse_prob(table, 2) if n_edges else np.empty(0)
     else:
         edge_prob = np.full(n_edges, 0.1 if prob is None else prob)
-    src_raw = fields[:, 0] if n_edges else np.empty(0, dtype=object)
-    dst_raw = fields[:, 1] if n_edges else np.empty(0, dtype=object)
+    src_raw = table.columns[0] if n_edges else np.empty(0, dtype=object)
+    dst_raw = table.columns[1] if n_edges else np.empty(0, dtype=object)
 
     if label_path is not None:
         lab_ids_raw, lab_values, lab_table = _read_label_table(label_path, "community", delimiter=None,

@@ -356,6 +356,75 @@ def test_fast_tokenizer_agrees_with_exact_tokenizer(case):
         pytest.fail(f"fast path refused a regular file: {text!r}")
 
 
+def _read_both_ways(path, **kw):
+    """read_edgelist with the pandas fast paths on and off: (graph or error line) for each."""
+    out = []
+    for fast in (True, False):
+        mio._FAST = fast
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", mv.DataWarning)
+                g = mv.read_edgelist(path, **kw)
+            out.append((g.fingerprint(), g.node_ids.tolist(), g.info))
+        except ValueError as exc:
+            out.append(("error", str(exc).split(":")[0]))
+        finally:
+            mio._FAST = True
+    return out
+
+
+_num = st.one_of(st.integers(-5, 30).map(str), st.sampled_from(["007", "+3", "1.0", "1e1", "x", "0.5", "nan"]))
+
+
+@st.composite
+def _numeric_files(draw):
+    sep = draw(st.sampled_from([",", " ", "\t", ", "]))
+    n_cols = draw(st.sampled_from([2, 3]))
+    lines = []
+    if draw(st.booleans()):
+        lines.append(sep.join(draw(st.sampled_from([["id_1", "id_2", "p"], ["a", "1", "p"], ["", "b", "c"]]))[:n_cols]))
+    for _ in range(draw(st.integers(1, 12))):
+        kind = draw(st.sampled_from(["ok"] * 6 + ["odd", "blank", "comment", "short"]))
+        if kind == "blank":
+            lines.append("")
+        elif kind == "comment":
+            lines.append("# note")
+        else:
+            ids = [str(draw(st.integers(0, 20))) for _ in range(2)]
+            if kind == "odd":
+                ids[draw(st.integers(0, 1))] = draw(_num)
+            row = ids + [draw(st.sampled_from(["0.25", "1", "0", "0.5", "1.5", "nan", "abc"]))]
+            lines.append(sep.join(row[: n_cols - (kind == "short")]))
+    return "\n".join(lines) + "\n", n_cols
+
+
+@settings(deadline=None, max_examples=120)
+@given(_numeric_files(), st.sampled_from([None, True, False]), st.booleans())
+def test_fast_paths_give_the_exact_reader_result(tmp_path_factory, case, header, directed):
+    text, n_cols = case
+    path = tmp_path_factory.mktemp("fast") / "e.txt"
+    path.write_text(text)
+    kw = dict(header=header, directed=directed, prob="column" if n_cols == 3 else None)
+    fast, exact = _read_both_ways(path, **kw)
+    assert fast == exact, text
+
+
+@settings(deadline=None, max_examples=80)
+@given(_files())
+def test_fast_paths_give_the_exact_reader_result_for_text_ids(tmp_path_factory, case):
+    delimiter, text = case
+    path = tmp_path_factory.mktemp("fast") / "f.txt"
+    path.write_text(text)
+    fast, exact = _read_both_ways(path, delimiter=delimiter)
+    assert fast == exact, text
+
+
+def test_typed_fast_path_is_used_for_integer_files(tmp_path):
+    p = write(tmp_path, "e.csv", "id_1,id_2\n0,1\n1,2\n")
+    table = mio._read_table(p, "path", delimiter=None, header=None, comments="#", n_columns=(2,), what="x")
+    assert table.columns[0].dtype == np.int64 and table._skip == 1 and table.row_line(1) == 3
+
+
 # ---------------------------------------------------------------------------- the shared data sets
 def test_shared_github_with_target_file():
     folder = SHARED / "github-musae"
