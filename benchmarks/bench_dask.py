@@ -37,12 +37,8 @@ FIELDS = ("reach", "target_activated", "rounds", "new_by_round", "new_target_by_
 
 
 def workload():
-    sys.path.insert(0, str(HERE))
     try:
-        from _graphs import github
-
-        g, name = github(), "github-musae"
-        target = "ml"
+        g, name, target = mv.datasets.load_github(), "github-musae", "ml"
     except Exception:  # dataset missing: a synthetic graph of similar density
         gen = np.random.default_rng(0)
         n, m = 20_000, 150_000
