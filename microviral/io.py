@@ -452,9 +452,9 @@ def read_edgelist(path, *, directed=True, community=None, delimiter=None, header
     """
     if not isinstance(directed, (bool, np.bool_)):
         raise TypeError(f"'directed' must be a bool. Got {_describe(directed)} instead.")
-    if self_loops not in ("drop", "raise"):
+    if not isinstance(self_loops, str) or self_loops not in ("drop", "raise"):
         raise ValueError(f"'self_loops' must be 'drop' or 'raise'. Got {self_loops!r} instead.")
-    if duplicates not in ("drop", "combine", "raise"):
+    if not isinstance(duplicates, str) or duplicates not in ("drop", "combine", "raise"):
         raise ValueError(f"'duplicates' must be 'drop', 'combine' or 'raise'. Got {duplicates!r} instead.")
     prob_column = False
     if isinstance(prob, str):
