@@ -264,6 +264,9 @@ def _imm(graph, k, *, eps=0.1, ell=1.0, target=None, rng=None, fresh=True, max_s
     lam_star = 2.0 * big_n * ((1.0 - 1.0 / math.e) * alpha + beta) ** 2 / eps**2
     theta = min(int(math.ceil(lam_star / lb)), cap)
     sampling_sets = rr.n_sets
+    mean_size = rr.n_members / max(rr.n_sets, 1)
+    check_memory(theta * (4.0 * mean_size + 8.0) * 1.5,
+                 f"IMM's {theta:,} RR sets (about {mean_size:.1f} nodes each; a larger 'eps' needs fewer)")
     if fresh:
         sampling_peak = rr.peak_bytes
         rr = RRCollection(graph, pool, bases[1])
