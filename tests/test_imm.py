@@ -290,3 +290,12 @@ def test_bad_imm_input():
         mv.seeding.rr_estimate(g, [g.n_nodes])
     with pytest.raises(ValueError, match="'n_sets' must be >= 1"):
         mv.seeding.rr_estimate(g, [0], n_sets=0)
+
+
+def test_imm_refuses_rr_sets_that_do_not_fit(monkeypatch):
+    import sys
+
+    g = GRAPHS["uniform"]()
+    monkeypatch.setattr(sys.modules["microviral.simulate"], "_available_memory", lambda: 200_000)
+    with pytest.raises(MemoryError, match="RR sets"):
+        mv.seeding.imm(g, 2, eps=0.05, rng=0)
