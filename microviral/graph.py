@@ -29,6 +29,17 @@ def _readonly(arr):
     return arr
 
 
+def _node_id_array(node_ids, n_nodes):
+    """``node_ids`` as a new array of shape (n_nodes,) (a copy: never the caller's memory)."""
+    try:
+        arr = np.array(node_ids)
+    except (TypeError, ValueError):  # ragged sequences
+        raise TypeError(f"'node_ids' must be a 1-d array of ids. Got {_describe(node_ids)}.") from None
+    if arr.shape != (n_nodes,):
+        raise ValueError(f"'node_ids' must have one id per node ({n_nodes}). Got shape {arr.shape}.")
+    return arr
+
+
 def _distinct_ids(node_ids, n_nodes):
     """Check ``node_ids`` (already shape (n_nodes,)) are distinct, also for ids of mixed types."""
     try:
@@ -214,9 +225,7 @@ class CommunityGraph:
             prob = np.full(targets.size, check_probability(prob, "prob"))
         prob = check_probability_array(prob, "prob", targets.size)
         if node_ids is not None:
-            node_ids = np.array(node_ids)  # a copy: the graph never shares the caller's memory
-            if node_ids.shape != (n_nodes,):
-                raise ValueError(f"'node_ids' must have one id per node ({n_nodes}). Got shape {node_ids.shape}.")
+            node_ids = _node_id_array(node_ids, n_nodes)
             _distinct_ids(node_ids, n_nodes)
         labels, names = _labels(community, n_nodes, community_names, node_ids)
         # copies: a caller who later writes to an array passed in must not change (or corrupt) the graph
@@ -383,9 +392,7 @@ class CommunityGraph:
             uprob = np.concatenate([uprob, uprob])
         offsets, targets, arc_prob = _csr(ua, ub, uprob, n_nodes)
         if node_ids is not None:
-            node_ids = np.array(node_ids)  # a copy: the graph never shares the caller's memory
-            if node_ids.shape != (n_nodes,):
-                raise ValueError(f"'node_ids' must have one id per node ({n_nodes}). Got shape {node_ids.shape}.")
+            node_ids = _node_id_array(node_ids, n_nodes)
         labels, names = _labels(community, n_nodes, community_names, node_ids)
         if node_ids is not None:
             _distinct_ids(node_ids, n_nodes)

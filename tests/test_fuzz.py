@@ -14,7 +14,9 @@ The default hypothesis profile runs a few hundred examples per strategy in well
 under a minute; ``pytest tests/test_fuzz.py --fuzz`` runs thousands (see conftest.py).
 """
 
+import os
 import re
+import tempfile
 import warnings
 
 import networkx as nx
@@ -22,7 +24,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from conftest import examples
-from hypothesis import event, given, settings
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -541,7 +543,7 @@ def simulate_args(draw, g):
     return kwargs
 
 
-@settings(max_examples=examples(300))
+@settings(max_examples=examples(200))
 @given(small_graphs(), st.data())
 def test_simulate(g, data):
     n = g.n_nodes
@@ -570,3 +572,208 @@ def test_simulate_refuses_non_graphs():
     for bad in (None, nx.path_graph(3), np.eye(3), "g", sp.eye(3)):
         with pytest.raises(TypeError, match="'graph'"):
             mv.simulate(bad, [0])
+
+
+# ----------------------------------------------------------------------------- file readers
+
+_TOKENS = st.one_of(
+    st.integers(-3, 30).map(str),
+    st.integers(2**62, 2**70).map(str),
+    st.sampled_from(["a", "node", "é", "x y", "nan", "inf", "-0", "1e3", "0.5", "1.5", "0x1f", "", "#c", '"q"']),
+    st.floats(allow_nan=True).map(repr),
+)
+_SEPARATORS = st.sampled_from([" ", "\t", ",", " , ", "\t,", "  ", ";", ", "])
+_ENDINGS = st.sampled_from(["\n", "\r\n", "\r"])
+
+
+@st.composite
+def edge_files(draw):
+    """Bytes of a near-valid (or not) edge list or community file."""
+    if draw(st.integers(0, 5)) == 0:
+        return draw(st.binary(max_size=200))
+    n_lines = draw(st.integers(0, 8))
+    n_fields = draw(st.sampled_from([2, 2, 2, 3, 1, 4]))
+    sep, end = draw(_SEPARATORS), draw(_ENDINGS)
+    ids = st.integers(0, 6).map(str)
+    lines = []
+    if draw(st.booleans()):
+        lines.append(sep.join(["source", "target", "p"][:n_fields]))
+    for _ in range(n_lines):
+        kind = draw(st.integers(0, 9))
+        if kind == 0:
+            lines.append(draw(st.sampled_from(["", "# comment", "   ", "\t"])))
+            continue
+        fields = [draw(ids) for _ in range(2)] + [draw(st.sampled_from(["0.5", "1", "0", "0.25"]))]
+        fields = fields[:n_fields] + [draw(ids) for _ in range(max(0, n_fields - 3))]
+        if kind == 1:  # one bad token
+            fields[draw(st.integers(0, len(fields) - 1))] = draw(_TOKENS)
+        if kind == 2:  # a separator of another kind on this line
+            lines.append(draw(_SEPARATORS).join(fields))
+            continue
+        if kind == 3:
+            fields.append("# trailing comment")
+        lines.append(sep.join(fields))
+    if draw(st.integers(0, 9)) == 0:
+        lines.append("1" * 20_000 + " 2")  # a very long line
+    text = end.join(lines) + draw(st.sampled_from([end, ""]))
+    if draw(st.integers(0, 5)) == 0:
+        text = "\ufeff" + text
+    encoding = draw(st.sampled_from(["utf-8"] * 6 + ["utf-16", "latin-1", "utf-8-sig"]))
+    data = text.encode(encoding, errors="replace")
+    if draw(st.integers(0, 6)) == 0:
+        import gzip
+
+        data = gzip.compress(data)
+        if draw(st.booleans()):
+            data = data[: draw(st.integers(0, len(data)))]  # truncated
+    return data
+
+
+def _write(folder, name, data):
+    path = os.path.join(folder, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+@settings(max_examples=examples(200))
+@given(edge_files(), st.one_of(st.none(), edge_files()), st.sampled_from(["e.txt", "e.csv", "e.gz"]), st.data())
+def test_read_edgelist(edges, labels_file, name, data):
+    kwargs = dict(
+        directed=data.draw(maybe(st.booleans())),
+        delimiter=data.draw(maybe(st.sampled_from([None, None, ",", "\t", "whitespace", " "]),
+                                  bad=st.one_of(st.sampled_from(["ab", "a", "\n", ""]), hostile))),
+        header=data.draw(maybe(st.sampled_from([None, True, False]))),
+        comments=data.draw(maybe(st.sampled_from(["#", "%", None]), bad=st.one_of(st.just("##"), hostile))),
+        prob=data.draw(maybe(st.sampled_from([None, "column", 0.3]), bad=st.one_of(st.just("col"), hostile))),
+        self_loops=data.draw(maybe(st.just("drop"), bad=st.one_of(st.just("raise"), hostile))),
+        duplicates=data.draw(maybe(st.sampled_from(["drop", "combine"]), bad=st.one_of(st.just("raise"), hostile))),
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = _write(folder, name, edges)
+        if labels_file is not None:
+            kwargs["community"] = _write(folder, "labels.txt", labels_file)
+        names = [path, "path", *kwargs, *([kwargs["community"]] if labels_file is not None else [])]
+        g = attempt(lambda: mv.read_edgelist(path, **kwargs), names)
+        if g is None:
+            return
+        check_graph(g)
+        assert len(set(g.node_ids.tolist())) == g.n_nodes
+        labels = attempt(lambda: mv.read_communities(path), [path, "path"])
+        if labels is not None:
+            assert isinstance(labels, dict) and labels
+
+
+@settings(max_examples=examples(200))
+@given(edge_files(), st.data())
+def test_read_communities(content, data):
+    kwargs = dict(
+        delimiter=data.draw(maybe(st.sampled_from([None, ",", "\t", "whitespace"]))),
+        header=data.draw(maybe(st.sampled_from([None, True, False]))),
+        comments=data.draw(maybe(st.sampled_from(["#", None]))),
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = _write(folder, "labels.txt", content)
+        labels = attempt(lambda: mv.read_communities(path, **kwargs), [path, "path", *kwargs])
+    if labels is not None:
+        assert isinstance(labels, dict) and len(labels) >= 1
+        key_types = {type(k) for k in labels}
+        assert key_types <= {int} or key_types <= {str}
+
+
+@settings(max_examples=examples(100))
+@given(hostile)
+def test_readers_refuse_non_paths(path):
+    assume(not isinstance(path, str) or not os.path.exists(path))
+    for reader in (mv.read_edgelist, mv.read_communities):
+        attempt(lambda: reader(path), ["path", repr(path), str(path)], allow=(OSError,))
+
+
+# ----------------------------------------------------------------------------- seeding and compare
+
+
+def _seeds_ok(seeds, g, k):
+    seeds = np.asarray(seeds)
+    assert seeds.shape == (k,) and seeds.dtype.kind == "i"
+    assert np.unique(seeds).size == k and seeds.min() >= 0 and seeds.max() < g.n_nodes
+
+
+@settings(max_examples=examples(100))
+@given(small_graphs(), st.sampled_from(sorted(mv.seeding.STRATEGIES)), st.data())
+def test_seeding_strategies(g, name, data):
+    fn = mv.seeding.STRATEGIES[name]
+    n = g.n_nodes
+    k = data.draw(maybe(st.integers(1, n), bad=st.one_of(st.integers(-1, 0), st.integers(n + 1, 2**70),
+                                                         st.just(np.int64(1)), hostile)))
+    target = data.draw(maybe(st.one_of(st.none(), st.sampled_from([c for c in ("x", "y", "z")
+                                                                    if c in g.community_names])),
+                             bad=st.one_of(st.sampled_from(["w", 7]), index_arrays(n), hostile)))
+    rng = data.draw(maybe(st.integers(0, 2**70), bad=st.one_of(st.integers(-3, -1), hostile)))
+    options = {}
+    if name in ("celf", "celf_target"):
+        options["n_runs"] = data.draw(maybe(st.integers(1, 30), bad=st.one_of(st.just(0), hostile)))
+    if name in ("imm", "imm_target"):
+        options["eps"] = data.draw(maybe(st.sampled_from([0.3, 0.5, 1.0]), bad=st.one_of(st.floats(), hostile)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        seeds = attempt(lambda: fn(g, k, target=target, rng=rng, **options),
+                        ["k", "target", "rng", "graph", "n_runs", "eps", "ell", name])
+        if seeds is None:
+            return
+        _seeds_ok(seeds, g, int(k))
+        again = fn(g, k, target=target, rng=rng, **options)
+    assert np.array_equal(seeds, again)  # same rng, same seeds
+
+
+def _bad_strategy(kind):
+    def strategy(graph, k, *, target=None, rng=None):
+        if kind == "short":
+            return np.arange(max(k - 1, 0))
+        if kind == "out_of_range":
+            return np.arange(k) + graph.n_nodes
+        if kind == "repeats":
+            return np.zeros(k, dtype=int)
+        if kind == "floats":
+            return np.full(k, np.nan)
+        return "seeds"
+
+    return strategy
+
+
+@settings(max_examples=examples(100))
+@given(small_graphs(max_nodes=6), st.data())
+def test_compare(g, data):
+    n = g.n_nodes
+    names = st.sampled_from(["random", "degree", "degree_discount", "pagerank", "kcore"])
+    strategies = data.draw(maybe(
+        st.one_of(names, st.lists(names, min_size=1, max_size=3, unique=True),
+                  st.dictionaries(st.sampled_from(["a", "b"]), names, min_size=1)),
+        bad=st.one_of(st.sampled_from(["nope", ["degree", "degree"], [], {}]),
+                      st.sampled_from(["short", "out_of_range", "repeats", "floats", "str"]).map(_bad_strategy),
+                      hostile)))
+    k = data.draw(maybe(st.one_of(st.integers(1, n), st.lists(st.integers(1, n), min_size=1, max_size=2, unique=True)),
+                        bad=st.one_of(st.sampled_from([0, [1, 1], [], n + 1]), hostile)))
+    kwargs = dict(
+        target=data.draw(maybe(st.one_of(st.none(), st.sampled_from([c for c in ("x", "y", "z")
+                                                                     if c in g.community_names])),
+                               bad=st.one_of(st.just("w"), hostile))),
+        n_runs=data.draw(maybe(st.integers(1, 30), bad=st.one_of(st.just(0), hostile))),
+        rng=data.draw(maybe(st.integers(0, 2**70))),
+        theta=data.draw(maybe(st.floats(0, 1))),
+    )
+    if data.draw(st.integers(0, 5)) == 0:
+        kwargs["baseline"] = data.draw(st.one_of(st.sampled_from(["random", "degree", "a", "zz"]), hostile))
+    if data.draw(st.integers(0, 5)) == 0:
+        kwargs["strategy_options"] = data.draw(st.one_of(st.just({"degree": {}}), st.just({"zz": {}}),
+                                                         st.just({"degree": 1}), hostile))
+    table = attempt(lambda: mv.compare(g, strategies, k, **kwargs),
+                    ["graph", "strategies", "strategy", "k", "seeds", *kwargs,
+                     "strategy_options['degree']", "strategy_options[{!r}]"])
+    if table is None:
+        return
+    budgets = [k] if np.ndim(k) == 0 else list(k)
+    n_strategies = 1 if isinstance(strategies, str) else len(strategies)
+    assert len(table) == n_strategies * len(budgets)
+    assert table["penetration_mean"].between(0, 1).all()
+    assert (table["reach_mean"] >= table["k"] - 1e-9).all() and (table["reach_mean"] <= n + 1e-9).all()
+    assert table.attrs["graph_sha256"] == g.fingerprint()
