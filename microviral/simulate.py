@@ -121,17 +121,52 @@ def _uniform_p_scaled(graph):
 _ROUND_BUFFER_BYTES = 1 << 30
 
 
+def _kernel(name):
+    if name == "bitparallel":
+        from ._kernels.bitparallel import ic_runs_bitparallel
+
+        return ic_runs_bitparallel
+    from ._kernels.ic import ic_runs_fast
+
+    return ic_runs_fast
+
+
+# Which kernel simulate_keys uses: "auto", "scalar" or "bitparallel" (identical outputs). "auto" runs the first
+# _PILOT_RUNS runs with the scalar kernel and, when they reach at least _BITPARALLEL_REACH of the graph (large,
+# overlapping cascades: many runs share each node's visit), the rest bit-parallel. See docs/benchmarks.md.
+_KERNEL = "auto"
+_PILOT_RUNS = 64
+_BITPARALLEL_REACH = 0.35
+
+
 def simulate_keys(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=True, n_chunks=None):
     """Run one cascade per key on trusted, validated arrays; return a dict of per-run arrays.
 
     This is the engine's inner entry point, shared by :func:`simulate`, the
     seeding strategies and the Dask backend. ``seeds`` is int32, ``in_target``
-    uint8 of length ``n_nodes``, ``keys`` uint64.
+    uint8 of length ``n_nodes``, ``keys`` uint64. The kernel (scalar or
+    bit-parallel) is chosen by regime; both give exactly the same outputs.
     """
+    kernel = _KERNEL
+    if kernel == "auto":
+        if keys.size < 8 * _PILOT_RUNS:
+            kernel = "scalar"
+        else:
+            head = _simulate_keys(graph, seeds, in_target, keys[:_PILOT_RUNS], max_rounds, by_community, n_chunks,
+                                  "scalar")
+            big = head["reach"].mean() >= _BITPARALLEL_REACH * graph.n_nodes
+            rest = _simulate_keys(graph, seeds, in_target, keys[_PILOT_RUNS:], max_rounds, by_community, n_chunks,
+                                  "bitparallel" if big else "scalar")
+            return merge_outputs([head, rest])
+    return _simulate_keys(graph, seeds, in_target, keys, max_rounds, by_community, n_chunks, kernel)
+
+
+def _simulate_keys(graph, seeds, in_target, keys, max_rounds, by_community, n_chunks, kernel):
     import numba
 
-    from ._kernels.ic import gather_rounds, ic_runs_fast
+    from ._kernels.ic import gather_rounds
 
+    run_kernel = _kernel(kernel)
     n_runs = keys.size
     n_comm = graph.n_communities if by_community else 0
     # A run has at most n_nodes - 1 rounds, so n_nodes rows never overflow.
@@ -140,8 +175,9 @@ def simulate_keys(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=
         width = min(width, max_rounds + 1)
     if n_chunks is None:
         n_chunks = min(n_runs, 8 * numba.get_num_threads())
-    # outputs (per-round buffers: the pages of the first rounds), plus each chunk's scratch (8 bytes per node)
-    check_memory(n_runs * (3 * 8 + 4 * min(width, _ROUND_WIDTH) * 4 + n_comm * 4) + n_chunks * graph.n_nodes * 8,
+    # outputs (per-round buffers: the pages of the first rounds), plus each chunk's scratch per node
+    scratch = 36 if kernel == "bitparallel" else 8
+    check_memory(n_runs * (3 * 8 + 4 * min(width, _ROUND_WIDTH) * 4 + n_comm * 4) + n_chunks * graph.n_nodes * scratch,
                  f"{n_runs} runs")
     reach = np.empty(n_runs, dtype=np.int64)
     hits = np.empty(n_runs, dtype=np.int64)
@@ -151,7 +187,7 @@ def simulate_keys(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=
     comm = np.zeros((n_runs if n_comm else 0, n_comm), dtype=np.int32)
     args = (graph.offsets, graph.targets, graph.prob, _uniform_p_scaled(graph), seeds, in_target, graph.community)
     with parallel_guard():
-        ic_runs_fast(*args, keys, max_rounds, n_chunks, reach, hits, rounds, buf, buf_t, comm)
+        run_kernel(*args, keys, max_rounds, n_chunks, reach, hits, rounds, buf, buf_t, comm)
     needed = int(rounds.max()) + 1 if n_runs else 1
     check_memory(n_runs * 2 * needed * 4, f"per-round counts for {n_runs} runs x {needed} rounds")
     by_round = gather_rounds(buf, rounds, needed)
@@ -167,7 +203,7 @@ def simulate_keys(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=
         bt2 = np.empty((needed, m), dtype=np.int32)
         c2 = np.zeros((0, n_comm), dtype=np.int32)
         with parallel_guard():
-            ic_runs_fast(*args, sub, max_rounds, min(m, n_chunks), r2, h2, k2, b2, bt2, c2)
+            run_kernel(*args, sub, max_rounds, min(m, n_chunks), r2, h2, k2, b2, bt2, c2)
         by_round[long_runs] = gather_rounds(b2, k2, needed)
         by_round_t[long_runs] = gather_rounds(bt2, k2, needed)
     return dict(reach=reach, target_activated=hits, rounds=rounds, new_by_round=by_round,

@@ -17,6 +17,8 @@ from naive import cascade
 
 sim = importlib.import_module("microviral.simulate")  # the module (the package attribute is the function)
 
+KERNELS = ["scalar", "bitparallel", "auto"]
+
 NAMES = ("reach", "target_activated", "rounds", "new_by_round", "new_target_by_round", "community_activated")
 
 
@@ -53,6 +55,15 @@ def reference(graph, seeds, in_target, keys, max_rounds=-1):
     return out
 
 
+@pytest.fixture(params=KERNELS)
+def kernel(request, monkeypatch):
+    """Run the test with each kernel; "auto" with a pilot small enough to switch on these small graphs."""
+    monkeypatch.setattr(sim, "_KERNEL", request.param)
+    monkeypatch.setattr(sim, "_PILOT_RUNS", 2)
+    monkeypatch.setattr(sim, "_BITPARALLEL_REACH", 0.0 if request.param == "auto" else 0.35)
+    return request.param
+
+
 def assert_same(got, want):
     for name in NAMES:
         assert got[name] is not None, name
@@ -81,7 +92,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", range(len(CASES)))
-def test_fast_kernel_equals_reference_kernel(case):
+def test_fast_kernel_equals_reference_kernel(case, kernel):
     kw, seeds, n_runs = CASES[case]
     g = make_graph(**kw)
     seeds, in_target, keys = inputs(g, seeds, 1 if g.n_communities > 1 else None, n_runs, case)
@@ -89,7 +100,7 @@ def test_fast_kernel_equals_reference_kernel(case):
 
 
 @pytest.mark.parametrize("max_rounds", [0, 1, 3])
-def test_fast_kernel_equals_reference_with_max_rounds(max_rounds):
+def test_fast_kernel_equals_reference_with_max_rounds(max_rounds, kernel):
     g = make_graph(11, 200, 1000, p_low=0.1, p_high=0.6, hubs=2)
     seeds, in_target, keys = inputs(g, [0, 1], 2, 100, 5)
     got = sim.simulate_keys(g, seeds, in_target, keys, max_rounds=max_rounds)
@@ -97,7 +108,7 @@ def test_fast_kernel_equals_reference_with_max_rounds(max_rounds):
     assert got["rounds"].max() <= max_rounds
 
 
-def test_fast_kernel_matches_pure_python_cascade():
+def test_fast_kernel_matches_pure_python_cascade(kernel):
     g = make_graph(12, 80, 400, directed=False, p_low=0.0, p_high=0.4, hubs=1)
     seeds, in_target, keys = inputs(g, [0, 4], 0, 40, 9)
     got = sim.simulate_keys(g, seeds, in_target, keys)
@@ -110,7 +121,7 @@ def test_fast_kernel_matches_pure_python_cascade():
         assert got["new_target_by_round"][r, : len(sizes)].tolist() == [int(mask[x].sum()) for x in layers]
 
 
-def test_probability_on_a_coin_boundary():
+def test_probability_on_a_coin_boundary(kernel):
     """Live iff uniform < p, exactly: p equal to an arc's uniform is dead, the next float up is live."""
     n = 70  # a star with 69 arcs: two full coin blocks and a partial one
     key = np.uint64(0x1234_5678_9ABC_DEF0)
@@ -131,7 +142,7 @@ def test_probability_on_a_coin_boundary():
         assert_same(got, reference(ge, seeds, in_target, keys))
 
 
-def test_runs_longer_than_the_round_buffer_are_replayed_exactly(monkeypatch):
+def test_runs_longer_than_the_round_buffer_are_replayed_exactly(monkeypatch, kernel):
     n = 60  # a chain of likely arcs plus random shortcuts: runs of very different lengths
     gen = np.random.default_rng(13)
     src = np.concatenate([np.arange(n - 1), gen.integers(0, n, 30)])
@@ -149,7 +160,7 @@ def test_runs_longer_than_the_round_buffer_are_replayed_exactly(monkeypatch):
     assert_same(sim.simulate_keys(g, seeds, in_target, keys), want)
 
 
-def test_by_community_off_gives_no_counts_and_same_rest():
+def test_by_community_off_gives_no_counts_and_same_rest(kernel):
     g = make_graph(14, 100, 400, p_low=0.0, p_high=0.4)
     seeds, in_target, keys = inputs(g, [0], 1, 50, 4)
     got = sim.simulate_keys(g, seeds, in_target, keys, by_community=False)
@@ -159,16 +170,40 @@ def test_by_community_off_gives_no_counts_and_same_rest():
         assert np.array_equal(got[name], want[name]), name
 
 
-@settings(deadline=None, max_examples=25)
+@settings(deadline=None, max_examples=30)
 @given(seed=st.integers(0, 10**6), n=st.integers(2, 90), density=st.floats(0.5, 6.0),
-       directed=st.booleans(), uniform=st.booleans(), p=st.floats(0.0, 1.0), n_runs=st.integers(1, 40))
-def test_fast_kernel_equals_reference_on_random_graphs(seed, n, density, directed, uniform, p, n_runs):
+       directed=st.booleans(), uniform=st.booleans(), p=st.floats(0.0, 1.0), n_runs=st.integers(1, 140),
+       kernel=st.sampled_from(KERNELS))
+def test_fast_kernel_equals_reference_on_random_graphs(seed, n, density, directed, uniform, p, n_runs, kernel):
     g = make_graph(seed, n, int(n * density) + 1, directed=directed, p=p if uniform else None, p_high=p)
     seeds, in_target, keys = inputs(g, [0], 0, n_runs, seed)
-    assert_same(sim.simulate_keys(g, seeds, in_target, keys), reference(g, seeds, in_target, keys))
+    old = sim._KERNEL, sim._PILOT_RUNS, sim._BITPARALLEL_REACH
+    sim._KERNEL, sim._PILOT_RUNS, sim._BITPARALLEL_REACH = kernel, 3, 0.0
+    try:
+        got = sim.simulate_keys(g, seeds, in_target, keys)
+    finally:
+        sim._KERNEL, sim._PILOT_RUNS, sim._BITPARALLEL_REACH = old
+    assert_same(got, reference(g, seeds, in_target, keys))
 
 
-def test_results_identical_with_one_and_two_threads():
+def test_auto_picks_bit_parallel_for_large_cascades_only(monkeypatch):
+    used = []
+    real = sim._kernel
+    monkeypatch.setattr(sim, "_kernel", lambda name: used.append(name) or real(name))
+    g = make_graph(16, 400, 2400, directed=False, p=0.5)  # nearly everyone is reached
+    seeds, in_target, keys = inputs(g, [0], 0, 600, 1)
+    got = sim.simulate_keys(g, seeds, in_target, keys)
+    assert used == ["scalar", "bitparallel"]
+    assert_same(got, reference(g, seeds, in_target, keys))
+    used.clear()
+    sim.simulate_keys(g.with_prob(np.full(g.n_arcs, 0.01)), seeds, in_target, keys)
+    assert used == ["scalar", "scalar"]
+    used.clear()
+    sim.simulate_keys(g, seeds, in_target, keys[:100])  # too few runs for a pilot
+    assert used == ["scalar"]
+
+
+def test_results_identical_with_one_and_two_threads(kernel):
     g = make_graph(15, 3000, 15000, directed=False, n_comm=4, p_low=0.0, p_high=0.25, hubs=10)
     a = mv.simulate(g, [0, 1, 2], n_runs=2000, target=2, rng=77, n_threads=1)
     b = mv.simulate(g, [0, 1, 2], n_runs=2000, target=2, rng=77, n_threads=2)
