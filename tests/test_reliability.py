@@ -344,12 +344,17 @@ _CONCURRENT_CHILD = textwrap.dedent("""
     threads = [threading.Thread(target=f) for _ in range(4)]
     [t.start() for t in threads]; [t.join() for t in threads]
     assert len(out) == 4 and all(np.array_equal(o, expected) for o in out)
+    best = mv.seeding.imm(g, 2, rng=3)  # IMM's parallel reverse-reachable-set sampler
+    picks = []
+    threads = [threading.Thread(target=lambda: picks.append(mv.seeding.imm(g, 2, rng=3))) for _ in range(3)]
+    [t.start() for t in threads]; [t.join() for t in threads]
+    assert len(picks) == 3 and all(np.array_equal(p, best) for p in picks)
     import numba; print(numba.threading_layer())
 """)
 
 
 def test_concurrent_calls_survive_numbas_workqueue_threading_layer():
-    """The workqueue layer aborts the process on concurrent parallel launches; simulate serialises them."""
+    """The workqueue layer aborts the process on concurrent parallel launches; microviral serialises them."""
     env = dict(os.environ, NUMBA_THREADING_LAYER="workqueue")
     proc = subprocess.run([sys.executable, "-c", _CONCURRENT_CHILD], capture_output=True, text=True, env=env,
                           timeout=300)

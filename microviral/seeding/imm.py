@@ -155,8 +155,11 @@ class RRCollection:
             buf = np.empty(n_chunks * cap, dtype=np.int32)
             starts = np.empty(pending.size, dtype=np.int64)
             sizes = np.empty(pending.size, dtype=np.int64)
-            rr_sample(roff, rsrc, rprob, rlogq, nlogq, self.pool, self.base, ids[pending], chunk_len, cap,
-                      buf, starts, sizes)
+            from ..simulate import parallel_guard  # numba's workqueue layer aborts on concurrent launches
+
+            with parallel_guard():
+                rr_sample(roff, rsrc, rprob, rlogq, nlogq, self.pool, self.base, ids[pending], chunk_len, cap,
+                          buf, starts, sizes)
             done = sizes >= 0
             sizes_all[pending[done]] = sizes[done]
             pieces.append((buf, starts[done], sizes[done], pending[done]))
