@@ -113,9 +113,35 @@ def _strip_comment(line, comments):
     return line
 
 
+def _iter_lines(text):
+    """The lines of ``text`` one at a time, without copying the whole text."""
+    pos, size = 0, len(text)
+    while pos < size:
+        end = text.find("\n", pos)
+        if end < 0:
+            end = size
+        yield text[pos:end]
+        pos = end + 1
+
+
+def _factorize(ids):
+    """Sorted distinct ids and the index of each id among them (a dense table for compact int ids)."""
+    if ids.dtype.kind == "i" and ids.size:
+        lo, hi = int(ids.min()), int(ids.max())
+        span = hi - lo + 1
+        if span <= max(4 * ids.size, 1 << 20):
+            shifted = ids - lo
+            present = np.zeros(span, dtype=bool)
+            present[shifted] = True
+            rank = np.cumsum(present, dtype=np.int64) - 1
+            return np.flatnonzero(present) + lo, rank[shifted]
+    uniq, inverse = np.unique(ids, return_inverse=True)
+    return uniq, inverse.reshape(-1)
+
+
 def _detect_delimiter(text, comments):
-    for line in io.StringIO(text):
-        line = _strip_comment(line.rstrip("\n"), comments)
+    for line in _iter_lines(text):
+        line = _strip_comment(line, comments)
         if line.strip(" \t\v\f"):
             return "," if "," in line else _WS
     return _WS
@@ -203,8 +229,8 @@ def _read_typed(text, delimiter, comments, n_columns, header):
 
 
 def _first_row(text, delimiter, comments):
-    for line in io.StringIO(text):
-        line = _strip_comment(line.rstrip("\n"), comments)
+    for line in _iter_lines(text):
+        line = _strip_comment(line, comments)
         if line.strip(" \t\v\f"):
             return _split(line, delimiter)
     return None
@@ -490,8 +516,7 @@ def read_edgelist(path, *, directed=True, community=None, delimiter=None, header
     if n_edges == 0 and lab_ids.size == 0:
         raise ValueError(f"{table.path}: no edges found (the file has no data rows).")
     all_ids = np.concatenate([src_ids, dst_ids, lab_ids])
-    node_ids, inverse = np.unique(all_ids, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    node_ids, inverse = _factorize(all_ids)
     src = inverse[:n_edges]
     dst = inverse[n_edges:2 * n_edges]
     n_nodes = node_ids.size
@@ -562,7 +587,7 @@ def _check_tokens(values, what, delimiter, comments="#"):
 def _open_write(path):
     if path.suffix.lower() == ".gz":
         raw = open(path, "wb")
-        return io.TextIOWrapper(gzip.GzipFile(fileobj=raw, mode="wb", mtime=0), encoding="utf-8", newline="\n"), raw
+        return io.TextIOWrapper(gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6), encoding="utf-8", newline="\n"), raw
     return open(path, "w", encoding="utf-8", newline="\n"), None
 
 
@@ -576,10 +601,8 @@ def _writer_delimiter(delimiter, values):
 
 
 def _fmt(values):
-    arr = np.asarray(values)
-    if arr.dtype.kind in "iu":
-        return arr.astype(str).astype(object)
-    return np.asarray([str(v) for v in arr.tolist()], dtype=object)
+    """Values as a list of Python strings."""
+    return [str(v) for v in np.asarray(values).tolist()]
 
 
 def write_edgelist(graph, path, *, prob=False, delimiter=None):
@@ -643,9 +666,11 @@ def write_edgelist(graph, path, *, prob=False, delimiter=None):
                 )
         keep = src < dst
         src, dst, p = src[keep], dst[keep], p[keep]
-    columns = [_fmt(ids[src]), _fmt(ids[dst])]
+    id_text = _fmt(ids)                       # each id formatted once, then looked up per edge
+    columns = [(id_text, src), (id_text, dst)]
     if prob:
-        columns.append(np.asarray([repr(x) for x in p.tolist()], dtype=object))
+        uniq, inverse = np.unique(p, return_inverse=True)
+        columns.append(([repr(x) for x in uniq.tolist()], inverse.reshape(-1)))
     kind = "directed" if graph.directed else "undirected"
     head = f"# microviral edge list: {kind}, {graph.n_nodes} nodes, {src.size} edges"
     _write_lines(path, head, columns, delimiter)
@@ -689,21 +714,20 @@ def write_communities(graph, path, *, delimiter=None):
     delimiter = _writer_delimiter(delimiter, id_list + names)
     _check_tokens(id_list, "node id", delimiter)
     _check_tokens(names, "community name", delimiter)
-    name_arr = np.asarray(names, dtype=object)
-    columns = [_fmt(ids), name_arr[graph.community]]
+    columns = [(_fmt(ids), np.arange(graph.n_nodes)), (names, graph.community)]
     head = f"# microviral communities: node{delimiter}community"
     _write_lines(path, head, columns, delimiter)
 
 
-def _write_lines(path, head, columns, delimiter):
+def _write_lines(path, head, columns, delimiter, chunk=1_000_000):
+    """Write rows whose field ``j`` is ``columns[j][0][columns[j][1][row]]`` (a text table and an index)."""
     fh, raw = _open_write(path)
+    n_rows = columns[0][1].size
     try:
         fh.write(head + "\n")
-        if columns[0].size:
-            body = columns[0].astype(str)
-            for col in columns[1:]:
-                body = np.strings.add(np.strings.add(body, delimiter), col.astype(str))
-            fh.write("\n".join(body.tolist()))
+        for start in range(0, n_rows, chunk):
+            fields = [[text[i] for i in index[start:start + chunk].tolist()] for text, index in columns]
+            fh.write("\n".join(map(delimiter.join, zip(*fields))))
             fh.write("\n")
     finally:
         fh.close()
