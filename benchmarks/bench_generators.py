@@ -110,7 +110,7 @@ def main(argv=None):
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = {
-        "command": ("python benchmarks/bench_generators.py " + " ".join(sys.argv[1:] if argv is None else argv)).strip(),
+        "command": " ".join(["python benchmarks/bench_generators.py", *(sys.argv[1:] if argv is None else argv)]),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "microviral": mv.__version__,

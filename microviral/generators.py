@@ -20,8 +20,6 @@ Examples
 (200, [50, 50, 50, 50])
 """
 
-import numbers
-
 import numpy as np
 
 from ._rng import check_rng
@@ -342,7 +340,10 @@ def lfr(n, tau1, tau2, mu, *, average_degree=None, min_degree=None, max_degree=N
     ``tau2``; each node has a share ``mu`` of its edges outside its community.
     Wraps :func:`networkx.LFR_benchmark_graph` (pure Python, so meant for graphs
     of up to some ten thousand nodes). Undirected; communities are numbered
-    ``0 .. C-1`` in order of their lowest node.
+    ``0 .. C-1`` in order of their lowest node. networkx's sampler retries until
+    the degree and community-size constraints fit; for tight constraints it can
+    be slow or fail, and a failure is raised as ``ValueError`` (try another
+    ``rng``, a larger ``n`` or looser bounds).
 
     Parameters
     ----------

@@ -587,7 +587,8 @@ def _check_tokens(values, what, delimiter, comments="#"):
 def _open_write(path):
     if path.suffix.lower() == ".gz":
         raw = open(path, "wb")
-        return io.TextIOWrapper(gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6), encoding="utf-8", newline="\n"), raw
+        packed = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6)
+        return io.TextIOWrapper(packed, encoding="utf-8", newline="\n"), raw
     return open(path, "w", encoding="utf-8", newline="\n"), None
 
 
