@@ -789,7 +789,8 @@ def _rebuild(offsets, targets, prob, labels, names, node_ids, directed, info):
 
 def _csr(src, dst, prob, n_nodes):
     """Sort arcs by (source, target) into CSR arrays."""
-    order = np.lexsort((dst, src))
+    # one int64 key sorts ~3x faster than lexsort on two arrays; arcs are distinct, so no ties
+    order = np.argsort(src.astype(np.int64) * n_nodes + dst, kind="stable")
     targets = dst[order].astype(np.int32)
     counts = np.bincount(src, minlength=n_nodes)
     offsets = np.zeros(n_nodes + 1, dtype=np.int64)
