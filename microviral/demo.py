@@ -159,6 +159,18 @@ def _format_table(table, theta, target_size, n_nodes):
     return "\n".join(lines)
 
 
+def _same_seeds(results):
+    """Notes for strategies that picked exactly the seeds of an earlier one (their rows are then equal)."""
+    notes, seen = [], {}
+    for name, res in results.items():
+        key = frozenset(res.seeds.tolist())
+        if key in seen:
+            notes.append(f"note: '{name}' chose the same seeds as '{seen[key]}', so their rows are equal.")
+        else:
+            seen[key] = name
+    return notes
+
+
 def _figure(results, table, theta, title):
     import matplotlib
 
@@ -174,6 +186,9 @@ def _figure(results, table, theta, title):
     left.set_title("each run (dots), mean with 95% CI (bars)", fontsize="small")
     left.legend(fontsize="small")
     plot.penetration_over_rounds(results, ax=right)
+    # Long, thin tails of rounds would squeeze the interesting part: show the rounds that 95% of runs finish in.
+    last = max(float(np.percentile(res.rounds, 95)) for res in results.values())
+    right.set_xlim(0, max(2.0, last + 1))
     right.axhline(theta, color="0.5", lw=0.8, ls=":")
     right.set_title(f"mean penetration after each round (dotted: theta = {theta:g})", fontsize="small")
     right.legend(fontsize="small", loc="lower right")
@@ -294,6 +309,8 @@ def run_demo(*, quick=False, out=DEFAULT_OUT, n_runs=None, k=None, rng=0, theta=
         print(f"graph: {graph.n_nodes} nodes, {graph.n_arcs} arcs; niche '{target}' of {size} nodes; "
               f"k={params['k']} seeds per strategy; {params['n_runs']} runs on common random worlds", file=file)
         print(_format_table(table, params["theta"], size, graph.n_nodes), file=file)
+        for note in _same_seeds(results):
+            print(note, file=file)
         if path is not None:
             print(f"plot written to {os.path.abspath(path)}", file=file)
         print(f"done in {seconds:.1f} s", file=file, flush=True)
