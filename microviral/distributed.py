@@ -462,7 +462,7 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=
 
             bar = tqdm(total=n_chunks, initial=n_chunks - len(todo), desc="cascades (dask)", unit="chunk")
         try:
-            for attempt in range(_RESUBMITS + 1):
+            for _ in range(_RESUBMITS + 1):
                 todo = _run_chunks(c, graph, seeds, in_target, keys, bounds, todo, parts, max_rounds,
                                    by_community, bar)
                 if not todo:
