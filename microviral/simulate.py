@@ -343,15 +343,16 @@ def simulate(graph, seeds, *, n_runs=1000, target=None, rng=None, max_rounds=Non
     if backend == "dask":
         from .distributed import simulate_dask
 
+        if n_threads is not None:
+            raise ValueError("'n_threads' applies to backend='local'; with Dask, size the workers' threads instead.")
+
         out = simulate_dask(graph, seeds, in_target, keys, max_rounds=max_rounds, by_community=by_community,
                             client=client, chunk_size=chunk_size, progress=progress)
-    elif backend == "local":
+    else:
         if client is not None:
             raise ValueError("'client' is only used with backend='dask'.")
         out = _simulate_local(graph, seeds, in_target, keys, max_rounds, by_community, n_threads, progress,
                               chunk_size)
-    else:
-        raise ValueError(f"'backend' must be 'local' or 'dask'. Got {backend!r}.")
     return CascadeResult(**out, keys=keys, seeds=seeds, target_mask=mask, n_nodes=graph.n_nodes,
                          community_names=graph.community_names, provenance=provenance)
 
