@@ -39,6 +39,14 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{self.prog}: error: {message} (see '{self.prog} --help')")
 
 
+class _Direction(argparse.Action):
+    """--directed / --undirected, remembering that one was given (a bundled dataset has its own)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        namespace.directed = option_string == "--directed"
+        namespace.directed_given = True
+
+
 # ---------------------------------------------------------------------------------------------- parser
 def build_parser():
     """Return the :mod:`argparse` parser of the ``microviral`` command.
@@ -94,6 +102,9 @@ def build_parser():
     sim.add_argument("--out", default="microviral-output", metavar="DIR",
                      help="folder for simulate.csv, simulate.json and the plot (default ./microviral-output)")
     sim.add_argument("--plot", action="store_true", help="also write simulate.png (penetration over rounds)")
+    sim.add_argument("--per-run", action="store_true",
+                     help="also write simulate_runs.csv: one row per run with its key (replayable), reach, "
+                          "target activated, penetration, spillover and rounds")
     _add_progress(sim)
 
     cmp_ = sub.add_parser(
@@ -115,16 +126,29 @@ def build_parser():
     return parser
 
 
+_DATASETS = {
+    "email-eu-core": "load_email_eu_core",
+    "polbooks": "load_polbooks",
+    "football": "load_football",
+    "polblogs": "load_polblogs",
+    "karate": "load_karate",
+    "github": "load_github",
+}
+
+
 def _add_graph_args(p):
-    p.add_argument("edgelist", metavar="EDGELIST",
+    p.add_argument("edgelist", metavar="EDGELIST", nargs="?", default=None,
                    help="edge-list file: one 'src dst' pair per line (whitespace or CSV, optional header, "
                         "'#' comments, .gz allowed)")
+    p.add_argument("--dataset", choices=sorted(_DATASETS), default=None,
+                   help="a bundled network with its communities instead of EDGELIST (see microviral.datasets)")
+    p.set_defaults(directed_given=False)
     p.add_argument("--community", metavar="FILE", default=None,
                    help="community file: one 'node label' pair per line")
     direction = p.add_mutually_exclusive_group()
-    direction.add_argument("--directed", dest="directed", action="store_true", default=True,
+    direction.add_argument("--directed", dest="directed", action=_Direction, nargs=0, default=True,
                            help="edges are one-way arcs (default)")
-    direction.add_argument("--undirected", dest="directed", action="store_false",
+    direction.add_argument("--undirected", dest="directed", action=_Direction, nargs=0,
                            help="each edge is two arcs with independent coins")
     p.add_argument("--target", default=None, metavar="COMMUNITY",
                    help="the community whose penetration is measured (name or label; default: every node)")
@@ -193,8 +217,19 @@ def _load_graph(args):
             raise ValueError("'--model resonance' needs both '--p-in' and '--p-out'.")
         if args.target is None:
             raise ValueError("'--model resonance' needs '--target' (the community the content is made for).")
-    graph = mv.read_edgelist(args.edgelist, directed=args.directed, community=args.community,
-                             prob="column" if args.model == "column" else None)
+    if (args.edgelist is None) == (args.dataset is None):
+        raise _UsageError(f"microviral {args.command}: error: give either an EDGELIST file or --dataset NAME "
+                          f"(see 'microviral {args.command} --help')")
+    if args.dataset is not None:
+        if args.community is not None or args.model == "column" or args.directed_given:
+            raise ValueError("'--dataset' brings its own communities, direction and no probability column; "
+                             "drop '--community', '--directed'/'--undirected' and '--model column'.")
+        from . import datasets
+
+        graph = getattr(datasets, _DATASETS[args.dataset])()
+    else:
+        graph = mv.read_edgelist(args.edgelist, directed=args.directed, community=args.community,
+                                 prob="column" if args.model == "column" else None)
     target = _parse_label(args.target, graph.community_names)
     if target is not None:
         graph.target_mask(target, "--target")  # an unknown community is reported by its option name
@@ -314,7 +349,8 @@ def _cmd_simulate(args):
     _write_csv(csv_path, table)
     _write_json(json_path, {
         "command": "simulate",
-        "edgelist": os.path.abspath(args.edgelist),
+        "edgelist": None if args.edgelist is None else os.path.abspath(args.edgelist),
+        "dataset": args.dataset,
         "community_file": None if args.community is None else os.path.abspath(args.community),
         "directed": graph.directed,
         "target": target,
@@ -332,6 +368,14 @@ def _cmd_simulate(args):
         "provenance": res.provenance,
     })
     written = [csv_path, json_path]
+    if args.per_run:
+        import pandas as pd
+
+        runs = pd.DataFrame({"run": np.arange(res.n_runs), "key": res.keys, "reach": res.reach,
+                             "target_activated": res.target_activated, "penetration": res.penetration,
+                             "spillover": res.spillover, "rounds": res.rounds})
+        written.append(os.path.join(out, "simulate_runs.csv"))
+        _write_csv(written[-1], runs)
     if args.plot:
         written.append(_plot_rounds(res, os.path.join(out, "simulate.png"), how))
     for path in written:
@@ -377,7 +421,8 @@ def _cmd_compare(args):
     _write_csv(csv_path, table)
     _write_json(json_path, {
         "command": "compare",
-        "edgelist": os.path.abspath(args.edgelist),
+        "edgelist": None if args.edgelist is None else os.path.abspath(args.edgelist),
+        "dataset": args.dataset,
         "community_file": None if args.community is None else os.path.abspath(args.community),
         "directed": graph.directed,
         "target": target,

@@ -138,6 +138,37 @@ def test_simulate_probabilities_from_a_column(tmp_path, capsys):
     assert table.loc["reach", "mean"] == 2.0 and table.loc["reach", "se"] == 0.0
 
 
+def test_simulate_bundled_dataset_per_run_keys_replay(tmp_path, capsys):
+    out = tmp_path / "o"
+    code, stdout, err = run(["simulate", "--dataset", "karate", "--target", "Mr. Hi", "--seeds", "0,33",
+                             "--p", "0.2", "--per-run", "--runs", "50", "--rng", "9", "--out", out], capsys)
+    assert code == 0, err
+    runs = pd.read_csv(out / "simulate_runs.csv", dtype={"key": "uint64"})
+    assert list(runs["run"]) == list(range(50))
+    # Every run is replayable in the library from its key alone.
+    g = mv.probabilities.uniform(mv.datasets.load_karate(), 0.2)
+    again = mv.simulate(g, g.index_of([0, 33]), keys=runs["key"].to_numpy(), target="Mr. Hi")
+    assert np.array_equal(again.reach, runs["reach"].to_numpy())
+    assert np.array_equal(again.target_activated, runs["target_activated"].to_numpy())
+    assert json.loads((out / "simulate.json").read_text())["dataset"] == "karate"
+
+
+def test_edgelist_or_dataset_not_both(files, capsys):
+    edges, labels, out = files
+    code, _, err = run(["simulate", "--seeds", "1", "--out", out], capsys)
+    assert_one_line_error(code, err, 2, "EDGELIST", "--dataset")
+    code, _, err = run(["simulate", edges, "--dataset", "karate", "--seeds", "1", "--out", out], capsys)
+    assert_one_line_error(code, err, 2, "either")
+    code, _, err = run(["simulate", "--dataset", "karate", "--community", labels, "--seeds", "1", "--out", out],
+                       capsys)
+    assert_one_line_error(code, err, 1, "--community")
+    code, _, err = run(["simulate", "--dataset", "karate", "--undirected", "--seeds", "1", "--out", out], capsys)
+    assert_one_line_error(code, err, 1, "--undirected")
+    code, _, err = run(["simulate", "--dataset", "nope", "--seeds", "1"], capsys)
+    assert_one_line_error(code, err, 2, "nope")
+    assert not out.exists()
+
+
 def test_simulate_draws_and_prints_rng_when_not_given(files, capsys):
     edges, labels, out = files
     code, stdout, _ = run(["simulate", edges, "--seeds", "100", "--runs", "5", "--out", out], capsys)
