@@ -259,16 +259,23 @@ def _parse_list(text, name, convert=str):
 
 
 def _seed_ids(text, graph):
-    """Original node ids from the command line, matched to the graph's id type."""
-    ids = _parse_list(text, "--seeds")
-    kind = np.asarray(graph.node_ids).dtype.kind
-    if kind in "iu":
+    """Original node ids from the command line: each token is matched as an integer id, else as a string id."""
+    out = []
+    for token in _parse_list(text, "--seeds"):
+        candidates = [token]
         try:
-            ids = [int(i) for i in ids]
+            candidates.insert(0, int(token))
         except ValueError:
-            raise ValueError(f"'--seeds' must hold node ids as they appear in the edge list (integers). "
-                             f"Got {text!r}.") from None
-    return graph.index_of(ids)
+            pass
+        for candidate in candidates:
+            try:
+                out.append(int(graph.index_of(candidate)))
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(f"'--seeds': node id {token!r} is not in the graph.")
+    return np.asarray(out, dtype=np.int64)
 
 
 def _strategy(name, option="--strategy"):
@@ -411,7 +418,7 @@ def _cmd_compare(args):
     budgets = _parse_list(args.k, "--k", int)
     graph, target = _load_graph(args)
     table = mv.compare(graph, names, budgets, target=target, n_runs=args.runs, rng=args.streams[2],
-                       theta=args.theta, progress=args.progress)
+                       theta=args.theta, progress=sys.stderr.isatty() if args.progress is None else args.progress)
     _say(f"graph: {graph!r}")
     _say(f"target: {'every node' if target is None else repr(target)}; strategies {names}; budgets {budgets}; "
          f"{args.runs} runs; rng {args.rng_value}{' (drawn)' if drawn else ''}")

@@ -182,7 +182,8 @@ def test_simulate_draws_and_prints_rng_when_not_given(files, capsys):
     (["--target", "nope", "--seeds", "100"], "unknown community 'nope'"),
     (["--seeds", "999"], "999"),
     (["--seeds", "100,100"], "repeat"),
-    (["--seeds", "x1"], "--seeds"),
+    (["--seeds", "x1"], "'x1' is not in the graph"),
+    (["--seeds", ","], "--seeds"),
     (["--seeds", "100", "--p", "1.5"], "'p'"),
     (["--seeds", "100", "--runs", "0"], "n_runs"),
     (["--seeds", "100", "--rng", "-1"], "--rng"),
@@ -199,6 +200,17 @@ def test_simulate_errors_are_one_line(files, capsys, extra, needle):
     code, _, err = run(["simulate", edges, "--community", labels, "--out", out, *extra], capsys)
     assert_one_line_error(code, err, 1, "microviral: ", needle)
     assert not out.exists()  # nothing half-written
+
+
+def test_string_node_ids(tmp_path, capsys):
+    edges = tmp_path / "names.txt"
+    edges.write_text("alice bob\nbob carol\ncarol 42\n")
+    code, _, err = run(["simulate", edges, "--seeds", "carol,alice", "--p", "1", "--runs", "3", "--rng", "0",
+                        "--out", tmp_path / "o"], capsys)
+    assert code == 0, err
+    info = json.loads((tmp_path / "o" / "simulate.json").read_text())
+    assert sorted(map(str, info["seeds"])) == ["alice", "carol"]
+    assert {row["metric"]: row["mean"] for row in info["summary"]}["reach"] == 4.0
 
 
 def test_missing_and_malformed_files(tmp_path, capsys):
