@@ -95,7 +95,8 @@ def build_parser():
     _add_graph_args(sim)
     seeds = sim.add_mutually_exclusive_group(required=True)
     seeds.add_argument("--seeds", metavar="IDS", help="comma-separated original node ids")
-    seeds.add_argument("--strategy", metavar="NAME", help="a strategy of microviral.seeding.STRATEGIES: random, degree, degree_target, "
+    seeds.add_argument("--strategy", metavar="NAME",
+                       help="a strategy of microviral.seeding.STRATEGIES: random, degree, degree_target, "
                             "degree_discount, imm_target, ...")
     sim.add_argument("--k", type=int, default=None, metavar="K", help="number of seeds for --strategy")
     _add_run_args(sim)

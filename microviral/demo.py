@@ -247,7 +247,7 @@ def run_demo(*, quick=False, out=DEFAULT_OUT, n_runs=None, k=None, rng=0, theta=
     True
     """
     from . import generators, probabilities
-    from ._rng import check_rng, spawn
+    from ._rng import check_rng, run_keys, spawn
     from ._validation import check_float, check_int
     from .simulate import simulate
 
@@ -279,20 +279,20 @@ def run_demo(*, quick=False, out=DEFAULT_OUT, n_runs=None, k=None, rng=0, theta=
         target = "niche"
         graph = probabilities.resonance(graph, target, p_in=params["p_in"], p_out=params["p_out"])
         bar.update()
+        # One set of run keys for every seeding: every strategy plays out on the same live-edge worlds.
+        keys = run_keys(sim_rng, params["n_runs"])
         results = {}
         picks = spawn(pick_rng, len(strategies))
         for (name, pick), r in zip(strategies.items(), picks):
             bar.set_postfix_str(name)
             seeds = pick(graph, params["k"], target=target, rng=r)
-            # The same sim_rng for every seeding: every strategy sees the same live-edge worlds.
-            results[name] = simulate(graph, seeds, n_runs=params["n_runs"], target=target, rng=sim_rng,
-                                     progress=False)
+            results[name] = simulate(graph, seeds, keys=keys, target=target, progress=False)
             bar.update()
     finally:
         bar.close()
     table = _table(results, params["theta"])
     size = int(graph.target_mask(target).sum())
-    path = None
+    path = csv = None
     if out is not None:
         import matplotlib.pyplot as plt
 
@@ -312,6 +312,7 @@ def run_demo(*, quick=False, out=DEFAULT_OUT, n_runs=None, k=None, rng=0, theta=
         for note in _same_seeds(results):
             print(note, file=file)
         if path is not None:
+            print(f"table written to {os.path.abspath(csv)}", file=file)
             print(f"plot written to {os.path.abspath(path)}", file=file)
         print(f"done in {seconds:.1f} s", file=file, flush=True)
     return DemoResult(graph=graph, target=target, results=results, table=table, path=path, seconds=seconds,

@@ -380,9 +380,11 @@ def test_demo_reproducible_and_validated(capsys):
     pd.testing.assert_frame_equal(a.table, b.table)
     for name, res in a.results.items():
         assert np.array_equal(res.reach, b.results[name].reach)
-    # Every seeding sees the same random worlds (same keys).
-    keys = [res.keys for res in a.results.values()]
-    assert all(np.array_equal(keys[0], k) for k in keys[1:])
+    # Every seeding sees the same random worlds (same keys), also when rng is a Generator.
+    for demo in (a, run_demo(quick=True, n_runs=30, out=None, file=False, progress=False,
+                             rng=np.random.default_rng(3))):
+        keys = [res.keys for res in demo.results.values()]
+        assert all(np.array_equal(keys[0], k) for k in keys[1:])
     with pytest.raises(ValueError, match="n_runs"):
         run_demo(quick=True, n_runs=0, out=None, file=False)
     with pytest.raises(TypeError, match="k"):
