@@ -116,9 +116,10 @@ def _uniform_p_scaled(graph):
     return value
 
 
-# Per-round buffers are (rounds, runs) and allocated uninitialised: only the pages a run writes are ever touched,
-# so they can have room for every possible round up to this much address space each.
-_ROUND_BUFFER_BYTES = 1 << 30
+# Per-round buffers are (rounds, runs) and allocated uninitialised (only the pages a run writes are touched), with
+# room for this many bytes of rounds each (at least _ROUND_WIDTH rounds); runs with more rounds are replayed.
+# Much larger buffers cost more than they save: with transparent huge pages each touched region is zeroed in 2 MiB.
+_ROUND_BUFFER_BYTES = 1 << 23
 
 
 def _kernel(name):
