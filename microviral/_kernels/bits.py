@@ -63,3 +63,80 @@ def prefetch(typingctx, arr, index):
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+_GOLDEN = 0x9E3779B97F4A7C15
+_M1 = 0xBF58476D1CE4E5B9
+_M2 = 0x94D049BB133111EB
+_WIDTH = 32  # arcs per block: four AVX-512 registers of 64-bit lanes
+
+
+def _block_coins(builder, key, blk):
+    """IR: ``float(mix64(key + (blk + 1 + j) * GOLDEN) >> 11)`` for j = 0..31, as a <32 x double>."""
+    vi = ir.VectorType(_I64, _WIDTH)
+
+    def splat(value):
+        if isinstance(value, int):
+            return ir.Constant(vi, [ir.Constant(_I64, value)] * _WIDTH)
+        undef = ir.Constant(vi, ir.Undefined)
+        one = builder.insert_element(undef, value, ir.Constant(_I32, 0))
+        return builder.shuffle_vector(one, undef, ir.Constant(ir.VectorType(_I32, _WIDTH), [0] * _WIDTH))
+
+    steps = ir.Constant(vi, [ir.Constant(_I64, j + 1) for j in range(_WIDTH)])
+    e1 = builder.add(splat(blk), steps)
+    z = builder.add(splat(key), builder.mul(e1, splat(_GOLDEN)))
+    z = builder.mul(builder.xor(z, builder.lshr(z, splat(30))), splat(_M1))
+    z = builder.mul(builder.xor(z, builder.lshr(z, splat(27))), splat(_M2))
+    z = builder.xor(z, builder.lshr(z, splat(31)))
+    return builder.sitofp(builder.lshr(z, splat(11)), ir.VectorType(ir.DoubleType(), _WIDTH))
+
+
+def _splat_double(builder, value):
+    vd = ir.VectorType(ir.DoubleType(), _WIDTH)
+    undef = ir.Constant(vd, ir.Undefined)
+    one = builder.insert_element(undef, value, ir.Constant(_I32, 0))
+    return builder.shuffle_vector(one, undef, ir.Constant(ir.VectorType(_I32, _WIDTH), [0] * _WIDTH))
+
+
+def _mask(builder, cmp):
+    return builder.zext(builder.bitcast(cmp, ir.IntType(_WIDTH)), _I64)
+
+
+@intrinsic
+def live_block_scaled(typingctx, key, blk, p_scaled):
+    """Bit j set iff arc ``blk + j`` (j < 32) is live with probability ``p_scaled * 2**-53`` on every arc.
+
+    The same comparison as the scalar code, ``float(z >> 11) < p * 2**53``, written as one LLVM vector
+    expression so that it compiles to a few AVX-512 instructions and a mask move.
+    """
+    if key != types.uint64 or blk != types.int64 or p_scaled != types.float64:
+        return None
+    sig = types.uint64(types.uint64, types.int64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        x = _block_coins(builder, args[0], args[1])
+        return _mask(builder, builder.fcmp_ordered("<", x, _splat_double(builder, args[2])))
+
+    return sig, codegen
+
+
+@intrinsic
+def live_block(typingctx, key, blk, prob):
+    """Bit j set iff arc ``blk + j`` (j < 32) is live: ``float(z >> 11) * 2**-53 < prob[blk + j]``.
+
+    The caller guarantees ``blk + 32 <= len(prob)``.
+    """
+    if key != types.uint64 or blk != types.int64 or not isinstance(prob, types.Array) or prob.dtype != types.float64:
+        return None
+    sig = types.uint64(types.uint64, types.int64, prob)
+
+    def codegen(context, builder, signature, args):
+        x = _block_coins(builder, args[0], args[1])
+        x = builder.fmul(x, _splat_double(builder, ir.Constant(ir.DoubleType(), 2.0**-53)))
+        ary = context.make_array(signature.args[2])(context, builder, args[2])
+        ptr = builder.gep(ary.data, [args[1]])
+        vd = ir.VectorType(ir.DoubleType(), _WIDTH)
+        pv = builder.load(builder.bitcast(ptr, vd.as_pointer()), align=8)
+        return _mask(builder, builder.fcmp_ordered("<", x, pv))
+
+    return sig, codegen

@@ -4,7 +4,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import JIT, PARALLEL_JIT
-from .bits import cttz, prefetch
+from .bits import cttz, live_block, live_block_scaled, prefetch
 from .hashing import GOLDEN, _INV53, _S11, mix64
 
 
@@ -84,8 +84,8 @@ def ic_runs(offsets, targets, prob, seeds, in_target, community, keys, max_round
 
 # ---------------------------------------------------------------------------------------------------------------
 # Fast scalar kernel. Same worlds, same breadth-first order, same outputs as ``_cascade``; three changes:
-# 1. Coins are computed for a whole block of ``_BLOCK`` consecutive arcs of a node at once, a loop that LLVM
-#    turns into AVX-512 / AVX2 vector code (8 hashes per instruction), giving a bit mask of live arcs; only the
+# 1. Coins are computed for a whole block of ``_BLOCK`` consecutive arcs of a node at once, one LLVM vector
+#    expression (``bits.live_block``: AVX-512 / AVX2 code, 8 hashes per instruction) giving a bit mask of live arcs; only the
 #    live arcs' heads are then read and checked against the stamp array (at low p, most arcs never touch memory
 #    beyond their probability). Coins of arcs whose head is already active are computed and ignored: the coin of
 #    (key, arc) is stateless, so this changes nothing.
@@ -95,12 +95,11 @@ def ic_runs(offsets, targets, prob, seeds, in_target, community, keys, max_round
 # 3. Software prefetch of the offsets, probabilities and heads of the nodes a few places ahead in the queue.
 # Per-round counts are written transposed (round, run), so a buffer with room for very many rounds costs only the
 # pages actually touched.
-_BLOCK = 32
+_BLOCK = 32  # must equal bits._WIDTH
 _PF_FAR = 16
 _PF_NEAR = 6
 _U0 = np.uint64(0)
 _U1 = np.uint64(1)
-_TWO53 = 9007199254740992.0
 
 
 @njit(**JIT)
@@ -142,20 +141,17 @@ def _cascade_fast(offsets, targets, prob, p_scaled, seeds, in_target, community,
             blk = offsets[u]
             end = offsets[u + _U1]
             while blk < end:
-                base = key + np.uint64(blk + 1) * GOLDEN
                 live = _U0
                 if uniform:
-                    for j in range(_BLOCK):
-                        z = mix64(base + np.uint64(j) * GOLDEN)
-                        live |= np.uint64(np.float64(np.int64(z >> _S11)) < p_scaled) << np.uint64(j)
+                    live = live_block_scaled(key, blk, p_scaled)
                 elif blk + _BLOCK <= n_arcs:
-                    for j in range(_BLOCK):
-                        z = mix64(base + np.uint64(j) * GOLDEN)
-                        live |= np.uint64(np.float64(np.int64(z >> _S11)) * _INV53 < prob[np.uint64(blk + j)]) << np.uint64(j)
-                else:
+                    live = live_block(key, blk, prob)
+                else:  # the last arcs of the array: a shorter block
+                    base = key + np.uint64(blk + 1) * GOLDEN
                     for j in range(n_arcs - blk):
                         z = mix64(base + np.uint64(j) * GOLDEN)
-                        live |= np.uint64(np.float64(np.int64(z >> _S11)) * _INV53 < prob[np.uint64(blk + j)]) << np.uint64(j)
+                        ok = np.float64(np.int64(z >> _S11)) * _INV53 < prob[np.uint64(blk + j)]
+                        live |= np.uint64(ok) << np.uint64(j)
                 left = end - blk
                 if left < _BLOCK:
                     live &= (_U1 << np.uint64(left)) - _U1
@@ -200,7 +196,7 @@ def ic_runs_fast(offsets, targets, prob, p_scaled, seeds, in_target, community, 
         if lo == hi:
             continue
         stamp = np.zeros(n_nodes, dtype=np.int32)
-        queue = np.empty(n_nodes + 1, dtype=np.int32)  # + 1: the branch-free push writes one past the end
+        queue = np.empty(n_nodes, dtype=np.int32)
         for r in range(lo, hi):
             a, h, k = _cascade_fast(offsets, targets, prob, p_scaled, seeds, in_target, community, keys[r],
                                     max_rounds, stamp, np.int32(r - lo + 1), queue, by_round_t, by_round_target_t,
