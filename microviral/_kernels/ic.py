@@ -83,17 +83,20 @@ def ic_runs(offsets, targets, prob, seeds, in_target, community, keys, max_round
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Fast scalar kernel. Same worlds, same breadth-first order, same outputs as ``_cascade``; three changes:
+# Fast scalar kernel. Same worlds, same breadth-first order, same outputs as ``_cascade``; the changes:
 # 1. Coins are computed for a whole block of ``_BLOCK`` consecutive arcs of a node at once, one LLVM vector
-#    expression (``bits.live_block``: AVX-512 / AVX2 code, 8 hashes per instruction) giving a bit mask of live arcs; only the
-#    live arcs' heads are then read and checked against the stamp array (at low p, most arcs never touch memory
-#    beyond their probability). Coins of arcs whose head is already active are computed and ignored: the coin of
-#    (key, arc) is stateless, so this changes nothing.
+#    expression (``bits.live_block``: AVX-512 / AVX2 code, 8 hashes per instruction) giving a bit mask of
+#    live arcs; only the live arcs' heads are then read and checked against the stamp array (at low p, most
+#    arcs never touch memory beyond their probability). Coins of arcs whose head is already active are
+#    computed and ignored: the coin of (key, arc) is stateless, so this changes nothing.
 # 2. With one probability on every arc, it is compared as a scalar (no per-arc probability read).
-#    ``z >> 11`` is below 2**53, so ``float(z >> 11) * 2**-53 < p`` and ``float(z >> 11) < p * 2**53`` are the
-#    same exact comparison (scaling by a power of two is exact).
+#    ``z >> 11`` is below 2**53, so ``float(z >> 11) * 2**-53 < p`` and ``float(z >> 11) < p * 2**53`` are
+#    the same exact comparison (scaling by a power of two is exact).
 # 3. Software prefetch of the offsets, probabilities and heads of the nodes a few places ahead in the queue.
-# Per-round counts are written transposed (round, run), so a buffer with room for very many rounds costs only the
+# 4. Indices are unsigned, so numba adds no negative-index wraparound (which had turned the block's
+#    probability loads into gathers).
+# 5. Target and community counts are made per level from the queue, in a loop of their own.
+# Per-round counts are written transposed (round, run): a buffer with room for many rounds costs only the
 # pages actually touched.
 _BLOCK = 32  # must equal bits._WIDTH
 _PF_FAR = 16
