@@ -122,6 +122,12 @@ def _uniform_p_scaled(graph):
 _ROUND_BUFFER_BYTES = 1 << 23
 
 
+def _check_memory(n_bytes, what):
+    """:func:`check_memory`, skipped for small requests (reading the free memory costs ~50 us a call)."""
+    if n_bytes > 64 * 2**20:
+        check_memory(n_bytes, what)
+
+
 def _kernel(name):
     if name == "bitparallel":
         from ._kernels.bitparallel import ic_runs_bitparallel
@@ -181,8 +187,8 @@ def _simulate_keys(graph, seeds, in_target, keys, max_rounds, by_community, n_ch
         n_chunks = max(1, min(n_runs, 8 * threads, max(threads, n_runs * 256 // graph.n_nodes)))
     # outputs (per-round buffers: the pages of the first rounds), plus each chunk's scratch per node
     scratch = 36 if kernel == "bitparallel" else 8
-    check_memory(n_runs * (3 * 8 + 4 * min(width, _ROUND_WIDTH) * 4 + n_comm * 4) + n_chunks * graph.n_nodes * scratch,
-                 f"{n_runs} runs")
+    _check_memory(n_runs * (3 * 8 + 4 * min(width, _ROUND_WIDTH) * 4 + n_comm * 4) + n_chunks * graph.n_nodes * scratch,
+                  f"{n_runs} runs")
     reach = np.empty(n_runs, dtype=np.int64)
     hits = np.empty(n_runs, dtype=np.int64)
     rounds = np.empty(n_runs, dtype=np.int64)
@@ -193,7 +199,7 @@ def _simulate_keys(graph, seeds, in_target, keys, max_rounds, by_community, n_ch
     with parallel_guard():
         run_kernel(*args, keys, max_rounds, n_chunks, reach, hits, rounds, buf, buf_t, comm)
     needed = int(rounds.max()) + 1 if n_runs else 1
-    check_memory(n_runs * 2 * needed * 4, f"per-round counts for {n_runs} runs x {needed} rounds")
+    _check_memory(n_runs * 2 * needed * 4, f"per-round counts for {n_runs} runs x {needed} rounds")
     by_round = gather_rounds(buf, rounds, needed)
     by_round_t = gather_rounds(buf_t, rounds, needed)
     del buf, buf_t
