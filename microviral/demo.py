@@ -211,8 +211,8 @@ def run_demo(*, quick=False, out=DEFAULT_OUT, n_runs=None, k=None, rng=0, theta=
     quick : bool, default False
         A smaller graph and fewer runs (a few seconds instead of 10-20).
     out : str or os.PathLike, default ``"microviral-output/demo.png"``
-        Where to write the PNG; the table is written beside it as CSV (same name, ``.csv``).
-        Folders are created; both files are written atomically. None writes nothing.
+        Where to write the PNG (a folder: ``demo.png`` inside it); the table is written beside it as CSV
+        (same name, ``.csv``). Folders are created; both files are written atomically. None writes nothing.
     n_runs : int, optional
         Cascades per seeding (default 2000, quick 300).
     k : int, optional
@@ -294,6 +294,9 @@ def run_demo(*, quick=False, out=DEFAULT_OUT, n_runs=None, k=None, rng=0, theta=
     size = int(graph.target_mask(target).sum())
     path = csv = None
     if out is not None:
+        out = os.fspath(out)
+        if os.path.isdir(out) or out.endswith(("/", os.sep)):
+            out = os.path.join(out, "demo.png")  # a folder: the default file name inside it
         import matplotlib.pyplot as plt
 
         title = (f"niche of {size} inside {graph.n_nodes} nodes; k={params['k']} seeds, {params['n_runs']} runs, "
@@ -301,7 +304,7 @@ def run_demo(*, quick=False, out=DEFAULT_OUT, n_runs=None, k=None, rng=0, theta=
         fig = _figure(results, table, params["theta"], title)
         path = save_figure(fig, out)
         plt.close(fig)
-        csv = os.path.splitext(os.fspath(out))[0] + ".csv"
+        csv = os.path.splitext(out)[0] + ".csv"
         text = table.to_csv(index=False)
         write_atomic(csv, lambda f: f.write(text.encode()))
     seconds = time.perf_counter() - start

@@ -372,6 +372,15 @@ def test_demo_quick(tmp_path, capsys):
     assert sorted(os.listdir(png.parent)) == ["demo.csv", "demo.png"]
 
 
+def test_demo_out_folder(tmp_path, capsys):
+    code, stdout, err = run(["demo", "--quick", "--runs", "20", "--k", "2", "--out", str(tmp_path) + os.sep,
+                             "--no-progress"], capsys)
+    assert code == 0, err
+    assert sorted(os.listdir(tmp_path)) == ["demo.csv", "demo.png"]
+    code, _, err = run(["demo", "--quick", "--runs", "0", "--out", tmp_path / "x.png"], capsys)
+    assert_one_line_error(code, err, 1, "n_runs")
+
+
 def test_demo_reproducible_and_validated(capsys):
     from microviral.demo import run_demo
 
