@@ -97,7 +97,32 @@ def save_figure(fig, path, dpi=120):
 
 @dataclass
 class DemoResult:
-    """What :func:`run_demo` computed: the graph, one CascadeResult per seeding, the table and the PNG path."""
+    """What :func:`run_demo` computed: the graph, one CascadeResult per seeding, the table and the PNG path.
+
+    Attributes
+    ----------
+    graph : CommunityGraph
+        The niche-in-background graph with resonance probabilities.
+    target : str
+        The niche's community name.
+    results : dict
+        Strategy label -> :class:`~microviral.CascadeResult`, all on the same run keys.
+    table : pandas.DataFrame
+        One row per strategy: penetration, reach, spillover share and P(micro-viral) with 95% CIs.
+    path : str or None
+        The PNG written, if any.
+    seconds : float
+        Wall time of the demo.
+    params : dict
+        The sizes and probabilities used.
+
+    Examples
+    --------
+    >>> from microviral.demo import run_demo
+    >>> demo = run_demo(quick=True, n_runs=20, out=None, file=False, progress=False)
+    >>> sorted(demo.results) == sorted(demo.table["strategy"])
+    True
+    """
 
     graph: object
     target: object
