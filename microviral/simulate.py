@@ -196,8 +196,12 @@ def _simulate_keys(graph, seeds, in_target, keys, max_rounds, by_community, n_ch
     buf_t = np.empty((width, n_runs), dtype=np.int32)
     comm = np.zeros((n_runs if n_comm else 0, n_comm), dtype=np.int32)
     args = (graph.offsets, graph.targets, graph.prob, _uniform_p_scaled(graph), seeds, in_target, graph.community)
-    with parallel_guard():
-        run_kernel(*args, keys, max_rounds, n_chunks, reach, hits, rounds, buf, buf_t, comm)
+    old_chunksize = numba.set_parallel_chunksize(1)  # threads take chunks one at a time: balanced if runs vary
+    try:
+        with parallel_guard():
+            run_kernel(*args, keys, max_rounds, n_chunks, reach, hits, rounds, buf, buf_t, comm)
+    finally:
+        numba.set_parallel_chunksize(old_chunksize)
     needed = int(rounds.max()) + 1 if n_runs else 1
     _check_memory(n_runs * 2 * needed * 4, f"per-round counts for {n_runs} runs x {needed} rounds")
     by_round = gather_rounds(buf, rounds, needed)
