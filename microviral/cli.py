@@ -441,6 +441,7 @@ def _cmd_compare(args):
         "rng": args.rng_value,
         "theta": args.theta,
         "table": _records(table),
+        "provenance": dict(table.attrs),
     })
     written = [csv_path, json_path]
     if args.plot:

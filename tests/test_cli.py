@@ -330,6 +330,7 @@ def test_compare_writes_table_and_plots(files, capsys):
     info = json.loads((out / "compare.json").read_text())
     assert info["strategies"] == ["random", "degree_target"] and info["k"] == [1, 2]
     assert len(info["table"]) == len(table)
+    assert info["provenance"]["baseline"] == "random" and "graph_sha256" in info["provenance"]
     for name in ("compare_budget.png", "compare_reach.png"):
         assert (out / name).read_bytes()[:4] == b"\x89PNG"
     # Reproducible with the same --rng (all but the measured selection times).
