@@ -142,6 +142,21 @@ def test_probability_on_a_coin_boundary(kernel):
         assert_same(got, reference(ge, seeds, in_target, keys))
 
 
+def test_levels_with_more_live_blocks_than_the_pending_buffer(kernel):
+    """A hub with 40,000 arcs: more live 32-arc blocks in one level than the kernel buffers before draining."""
+    n = 40_001
+    gen = np.random.default_rng(17)
+    src = np.concatenate([np.zeros(n - 1, int), gen.integers(1, n, 20_000)])
+    dst = np.concatenate([np.arange(1, n), gen.integers(1, n, 20_000)])
+    keep = src != dst
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mv.DataWarning)
+        g = mv.CommunityGraph.from_edges(src[keep], dst[keep], n_nodes=n, prob=gen.uniform(0.0, 0.6, keep.sum()),
+                                         community=np.arange(n) % 3)
+    seeds, in_target, keys = inputs(g, [0], 2, 12, 8)
+    assert_same(sim.simulate_keys(g, seeds, in_target, keys), reference(g, seeds, in_target, keys))
+
+
 def test_runs_longer_than_the_round_buffer_are_replayed_exactly(monkeypatch, kernel):
     n = 60  # a chain of likely arcs plus random shortcuts: runs of very different lengths
     gen = np.random.default_rng(13)
