@@ -181,10 +181,10 @@ def _simulate_keys(graph, seeds, in_target, keys, max_rounds, by_community, n_ch
     if max_rounds >= 0:
         width = min(width, max_rounds + 1)
     if n_chunks is None:
-        # Several chunks per thread balance uneven runs; but each chunk zeroes scratch for every node, so on a large
-        # graph with few runs use fewer, larger chunks (at least n_nodes / 256 runs each, or one per thread).
+        # Many chunks per thread balance uneven runs (a few giant cascades); but each chunk zeroes scratch for every
+        # node, so on a large graph with few runs use fewer, larger chunks (at least n_nodes / 256 runs each).
         threads = numba.get_num_threads()
-        n_chunks = max(1, min(n_runs, 8 * threads, max(threads, n_runs * 256 // graph.n_nodes)))
+        n_chunks = max(1, min(n_runs, 64 * threads, max(threads, n_runs * 256 // graph.n_nodes)))
     # outputs (per-round buffers: the pages of the first rounds), plus each chunk's scratch per node
     scratch = 36 if kernel == "bitparallel" else 8
     _check_memory(n_runs * (3 * 8 + 4 * min(width, _ROUND_WIDTH) * 4 + n_comm * 4) + n_chunks * graph.n_nodes * scratch,
