@@ -143,7 +143,7 @@ def _kernel(name):
 # overlapping cascades: many runs share each node's visit), the rest bit-parallel. See docs/benchmarks.md.
 _KERNEL = "auto"
 _PILOT_RUNS = 64
-_BITPARALLEL_REACH = 0.35
+_BITPARALLEL_REACH = 0.5
 
 
 def simulate_keys(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=True, n_chunks=None):

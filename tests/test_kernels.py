@@ -60,7 +60,7 @@ def kernel(request, monkeypatch):
     """Run the test with each kernel; "auto" with a pilot small enough to switch on these small graphs."""
     monkeypatch.setattr(sim, "_KERNEL", request.param)
     monkeypatch.setattr(sim, "_PILOT_RUNS", 2)
-    monkeypatch.setattr(sim, "_BITPARALLEL_REACH", 0.0 if request.param == "auto" else 0.35)
+    monkeypatch.setattr(sim, "_BITPARALLEL_REACH", 0.0 if request.param == "auto" else 0.5)
     return request.param
 
 

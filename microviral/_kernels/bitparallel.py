@@ -13,13 +13,14 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import JIT, PARALLEL_JIT
-from .bits import cttz, popcount
+from .bits import cttz, live_lanes, popcount
 from .hashing import GOLDEN, _INV53, _S11, mix64
 
 _U0 = np.uint64(0)
 _U1 = np.uint64(1)
 _LANES = 64
-_DENSE = 12
+_DENSE = 4  # lanes needing a coin from which all 64 are drawn vectorised
+_TWO53 = 9007199254740992.0
 
 
 @njit(**JIT)
@@ -39,14 +40,8 @@ def _coins(keys64, e, cand, pe, p_scaled, uniform):
                 ok = x * _INV53 < pe
             live |= np.uint64(ok) << lane
         return live
-    if uniform:
-        for lane in range(_LANES):
-            z = mix64(keys64[lane] + c)
-            live |= np.uint64(np.float64(np.int64(z >> _S11)) < p_scaled) << np.uint64(lane)
-    else:
-        for lane in range(_LANES):
-            z = mix64(keys64[lane] + c)
-            live |= np.uint64(np.float64(np.int64(z >> _S11)) * _INV53 < pe) << np.uint64(lane)
+    thr = p_scaled if uniform else pe * _TWO53  # exact: scaling by a power of two
+    live = live_lanes(keys64, c, thr)
     return live & cand
 
 

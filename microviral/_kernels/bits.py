@@ -140,3 +140,43 @@ def live_block(typingctx, key, blk, prob):
         return _mask(builder, builder.fcmp_ordered("<", x, pv))
 
     return sig, codegen
+
+
+_LANES = 64
+
+
+@intrinsic
+def live_lanes(typingctx, keys64, c, threshold):
+    """Bit l set iff ``float(mix64(keys64[l] + c) >> 11) < threshold``, for the 64 lanes of a bit-parallel word.
+
+    ``c`` is ``(arc + 1) * GOLDEN`` and ``threshold`` is ``p * 2**53`` (exact), so bit l is the coin of that
+    arc in lane l's run. ``keys64`` must hold 64 contiguous uint64 keys.
+    """
+    if not isinstance(keys64, types.Array) or keys64.dtype != types.uint64 or c != types.uint64 \
+            or threshold != types.float64:
+        return None
+    sig = types.uint64(keys64, types.uint64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        vi = ir.VectorType(_I64, _LANES)
+        vd = ir.VectorType(ir.DoubleType(), _LANES)
+        shuf = ir.Constant(ir.VectorType(_I32, _LANES), [0] * _LANES)
+
+        def splat(value, vt):
+            undef = ir.Constant(vt, ir.Undefined)
+            return builder.shuffle_vector(builder.insert_element(undef, value, ir.Constant(_I32, 0)), undef, shuf)
+
+        def const(v):
+            return ir.Constant(vi, [ir.Constant(_I64, v)] * _LANES)
+
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        k = builder.load(builder.bitcast(ary.data, vi.as_pointer()), align=8)
+        z = builder.add(k, splat(args[1], vi))
+        z = builder.mul(builder.xor(z, builder.lshr(z, const(30))), const(_M1))
+        z = builder.mul(builder.xor(z, builder.lshr(z, const(27))), const(_M2))
+        z = builder.xor(z, builder.lshr(z, const(31)))
+        x = builder.sitofp(builder.lshr(z, const(11)), vd)
+        cmp = builder.fcmp_ordered("<", x, splat(args[2], vd))
+        return builder.bitcast(cmp, _I64)
+
+    return sig, codegen
