@@ -244,3 +244,31 @@ def test_bit_intrinsics():
         tz, pc = both(np.uint64(x))
         assert tz == (x & -x).bit_length() - 1
         assert pc == bin(x).count("1")
+
+
+def test_vector_coin_intrinsics_match_the_pure_python_coin():
+    from numba import njit
+
+    from microviral._kernels.bits import live_block, live_block_scaled, live_lanes
+
+    @njit
+    def blocks(key, blk, prob, p_scaled):
+        return live_block(key, blk, prob), live_block_scaled(key, blk, p_scaled)
+
+    @njit
+    def lanes(keys64, arc, threshold):
+        return live_lanes(keys64, (np.uint64(arc) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15), threshold)
+
+    gen = np.random.default_rng(3)
+    prob = gen.uniform(0.0, 1.0, 200)
+    for key in [0, 2**64 - 1, *gen.integers(0, 2**63, size=5).tolist()]:
+        for blk in (0, 7, 100, 168):
+            u = [arc_uniform_py(key, blk + j) for j in range(32)]
+            got_arcs, got_scaled = blocks(np.uint64(key), blk, prob, 0.25 * 2.0**53)
+            assert int(got_arcs) == sum(1 << j for j in range(32) if u[j] < prob[blk + j])
+            assert int(got_scaled) == sum(1 << j for j in range(32) if u[j] < 0.25)
+    keys64 = gen.integers(0, 2**63, size=64, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    for arc in (0, 1, 12345, 10**9):
+        for p in (0.0, 0.3, 1.0):
+            got = int(lanes(keys64, arc, p * 2.0**53))
+            assert got == sum(1 << lane for lane in range(64) if arc_uniform_py(int(keys64[lane]), arc) < p)
