@@ -52,7 +52,9 @@ def call(fn, names, *, allow=()):
         try:
             return fn()
         except CLEAN + tuple(allow) as exc:
-            if isinstance(exc, CLEAN) and not isinstance(exc, tuple(allow)):
+            if isinstance(exc, MemoryError):
+                assert "GiB" in str(exc), f"a MemoryError without the estimated size: {exc}"
+            elif isinstance(exc, CLEAN) and not isinstance(exc, tuple(allow)):
                 msg = str(exc)
                 assert any(re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", msg) for n in names), (
                     f"{type(exc).__name__} names none of {names}: {msg!r}"
@@ -135,6 +137,11 @@ def int_arrays(draw, size, lo, hi, dtypes=("i4", "i8", "u8", "f8", ">i8", "u1", 
         lo, hi = max(lo, int(info.min)), min(hi, int(info.max))
     arr = draw(hnp.arrays(dtype, size, elements=st.integers(lo, max(lo, hi))))
     return draw(layouts(arr))
+
+
+# run counts: invalid ones, and ones too large for memory (refused up front); never a slow-but-valid million
+bad_counts = st.one_of(st.integers(-2, 0), st.integers(2**31, 2**80),
+                       hostile.filter(lambda v: not isinstance(v, int) or isinstance(v, bool) or not 0 < v < 2**31))
 
 
 def index_arrays(n, lo=-2, extra=2, max_size=12, unique=False):
@@ -515,7 +522,7 @@ def simulate_args(draw, g):
     n = g.n_nodes
     names = st.sampled_from([name for name in ("x", "y", "z") if name in g.community_names])
     kwargs = dict(
-        n_runs=draw(maybe(st.integers(1, 40), bad=st.one_of(st.integers(-2, 0), hostile))),
+        n_runs=draw(maybe(st.integers(1, 40), bad=bad_counts)),
         target=draw(maybe(st.one_of(st.none(), names, index_arrays(n, unique=True),
                                     hnp.arrays("?", n).filter(np.any).flatmap(layouts)),
                           bad=st.one_of(st.sampled_from(["w", -1, 9, 1.5]), index_arrays(n),
@@ -551,7 +558,7 @@ def test_simulate(g, data):
     kwargs = data.draw(simulate_args(g))
     names = ["seeds", "n_runs", "target", "rng", "max_rounds", "keys", "by_community", "n_threads", "chunk_size",
              "backend", "client"]
-    res = attempt(lambda: mv.simulate(g, seeds, **kwargs), names)
+    res = attempt(lambda: mv.simulate(g, seeds, **kwargs), names, allow=(MemoryError,))
     if res is None:
         return
     seeds = np.atleast_1d(np.asarray(seeds)).astype(np.int64)
@@ -711,13 +718,13 @@ def test_seeding_strategies(g, name, data):
     rng = data.draw(maybe(st.integers(0, 2**70), bad=st.one_of(st.integers(-3, -1), hostile)))
     options = {}
     if name in ("celf", "celf_target"):
-        options["n_runs"] = data.draw(maybe(st.integers(1, 30), bad=st.one_of(st.just(0), hostile)))
+        options["n_runs"] = data.draw(maybe(st.integers(1, 30), bad=bad_counts))
     if name in ("imm", "imm_target"):
         options["eps"] = data.draw(maybe(st.sampled_from([0.3, 0.5, 1.0]), bad=st.one_of(st.floats(), hostile)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         seeds = attempt(lambda: fn(g, k, target=target, rng=rng, **options),
-                        ["k", "target", "rng", "graph", "n_runs", "eps", "ell", name])
+                        ["k", "target", "rng", "graph", "n_runs", "eps", "ell", name], allow=(MemoryError,))
         if seeds is None:
             return
         _seeds_ok(seeds, g, int(k))
@@ -757,7 +764,7 @@ def test_compare(g, data):
         target=data.draw(maybe(st.one_of(st.none(), st.sampled_from([c for c in ("x", "y", "z")
                                                                      if c in g.community_names])),
                                bad=st.one_of(st.just("w"), hostile))),
-        n_runs=data.draw(maybe(st.integers(1, 30), bad=st.one_of(st.just(0), hostile))),
+        n_runs=data.draw(maybe(st.integers(1, 30), bad=bad_counts)),
         rng=data.draw(maybe(st.integers(0, 2**70))),
         theta=data.draw(maybe(st.floats(0, 1))),
     )
@@ -768,7 +775,7 @@ def test_compare(g, data):
                                                          st.just({"degree": 1}), hostile))
     table = attempt(lambda: mv.compare(g, strategies, k, **kwargs),
                     ["graph", "strategies", "strategy", "k", "seeds", *kwargs,
-                     "strategy_options['degree']", "strategy_options[{!r}]"])
+                     "strategy_options['degree']", "strategy_options[{!r}]"], allow=(MemoryError,))
     if table is None:
         return
     budgets = [k] if np.ndim(k) == 0 else list(k)
