@@ -158,8 +158,8 @@ def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baselin
     mask = graph.target_mask(target)
     if baseline is None:
         baseline = labels[0]
-    elif baseline not in labels:
-        raise ValueError(f"'baseline' must be one of the strategies {labels}. Got {baseline!r}.")
+    elif not isinstance(baseline, str) or baseline not in labels:  # labels are strings; arrays never match
+        raise ValueError(f"'baseline' must be one of the strategies {labels}. Got {_describe(baseline)}.")
     options = {} if strategy_options is None else strategy_options
     if not isinstance(options, dict):
         raise TypeError(f"'strategy_options' must be a dict label -> dict of options. Got {_describe(options)}.")
