@@ -258,6 +258,38 @@ def fmt_ms(s):
     return f"{ms:.3g}" if ms < 100 else f"{ms:,.0f}"
 
 
+def targets(results):
+    """Issue 4's targets, each marked met or not met from these results."""
+    out = ["Targets (issue 4), from this run:", ""]
+
+    def mark(ok):
+        return "met" if ok else "**not met**"
+
+    for r in results:
+        name = r["workload"]
+        if name in GRAPH_WORKLOADS:
+            m, c, n = r["microviral"], r["cynetdiff"], r["ndlib"]
+            need = 20 if name == "github-wc" else 10
+            out.append(f"- {name}: {c['ratio_vs_microviral_2t']:.1f}x CyNetDiff (target >= {need}x: "
+                       f"{mark(c['ratio_vs_microviral_2t'] >= need)}); {n['ratio_vs_microviral_2t']:,.0f}x NDlib "
+                       f"(>= 1000x: {mark(n['ratio_vs_microviral_2t'] >= 1000)}); 1 -> 2 threads "
+                       f"{m['speedup_1_to_2']:.2f}x (>= 1.7x: {mark(m['speedup_1_to_2'] >= 1.7)}); "
+                       f"{m['ns_per_arc_1_thread']:.2f} ns per arc examined on one core"
+                       + ("" if name.startswith("sbm200k") else f" (<= 2 ns, graph in cache: "
+                          f"{mark(m['ns_per_arc_1_thread'] <= 2.0)})") + "; spreads agree: "
+                       + mark(c["agrees"] and n["agrees"]) + ".")
+        elif name == "scale":
+            out.append(f"- scale: {r['bytes_per_arc']:.2f} bytes per arc for the whole CommunityGraph "
+                       f"(<= 12: {mark(r['bytes_per_arc'] <= 12)}; {r['arc_bytes_per_arc']:.0f} for the per-arc arrays "
+                       f"alone); built in {r['build_s']:.1f} s; 1,000 WC cascades in "
+                       f"{r['microviral']['total_s_median']:.2f} s.")
+        elif name == "startup":
+            out.append(f"- `import microviral` {r['import_s_median']:.2f} s (< 1 s: {mark(r['import_s_max'] < 1)}); "
+                       f"first `simulate` {r['first_simulate_s_median']:.2f} s (< 2 s: "
+                       f"{mark(r['first_simulate_s_max'] < 2)}).")
+    return out + [""]
+
+
 def markdown(results, info, command):
     lines = [f"Command: `{command}`  ", f"Machine: {info.get('Model name', '?')}, {info.get('CPU(s)', '?')} CPUs, "
              f"L2 {info.get('L2 cache', '?')}, L3 {info.get('L3 cache', '?')}; Python {info['python']}, "
@@ -297,6 +329,7 @@ def markdown(results, info, command):
             f"cynetdiff {r['cynetdiff']['n_runs']:,} x {r['cynetdiff']['n_repeats']}, NDlib {r['ndlib']['n_runs']}"
             for r in graph_rows))
         lines.append("")
+    lines += targets(results)
     for r in results:
         if r["workload"] == "scale":
             m, c = r["microviral"], r["cynetdiff"]
