@@ -117,9 +117,10 @@ def _uniform_p_scaled(graph):
 
 
 # Per-round buffers are (rounds, runs) and allocated uninitialised (only the pages a run writes are touched), with
-# room for this many bytes of rounds each (at least _ROUND_WIDTH rounds); runs with more rounds are replayed.
+# room for this many bytes of rounds each (at least _ROUND_WIDTH rounds); runs with more rounds are replayed
+# (a replay costs their cascade again: near-critical cascades can run for hundreds of rounds).
 # Much larger buffers cost more than they save: with transparent huge pages each touched region is zeroed in 2 MiB.
-_ROUND_BUFFER_BYTES = 1 << 23
+_ROUND_BUFFER_BYTES = 1 << 25
 
 
 def _check_memory(n_bytes, what):
