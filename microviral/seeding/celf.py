@@ -85,7 +85,10 @@ def celf(graph, k, *, target=None, rng=None, n_runs=200, objective=None):
     """
     check_graph(graph)
     k = check_k(k, graph)
-    n_runs = check_int(n_runs, "n_runs", minimum=1)
+    n_runs = check_int(n_runs, "n_runs", minimum=1, maximum=2**31 - 1)
+    from ..simulate import check_memory  # keys and per-run outputs, before any key is drawn
+
+    check_memory(n_runs * 64, f"CELF on {n_runs} runs")
     objective = _objective(objective, target)
     mask = graph.target_mask(target)
     in_target = np.ascontiguousarray(mask, dtype=np.uint8)
