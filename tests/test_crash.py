@@ -98,7 +98,8 @@ ENGINE_CASES = textwrap.dedent('''
     star = mv.CommunityGraph.from_edges(np.zeros(n - 1, dtype=int), np.arange(1, n), prob=1.0,
                                         community=np.arange(n) % 3)
     case("star", lambda: mv.simulate(star, [0], n_runs=3, rng=0, target=2), reach_ok(n, 1))
-    case("star leaves", lambda: mv.simulate(star, np.arange(1, n, 7), n_runs=3, rng=0), reach_ok(n, len(range(1, n, 7))))
+    leaves = np.arange(1, n, 7)
+    case("star leaves", lambda: mv.simulate(star, leaves, n_runs=3, rng=0), reach_ok(n, leaves.size))
     path = mv.CommunityGraph.from_edges(np.arange(5000), np.arange(1, 5001), prob=1.0)  # 5000 rounds
     case("long path", lambda: mv.simulate(path, [0], n_runs=5, rng=0), reach_ok(5001, 1))
     one = mv.CommunityGraph([0, 0], [], prob=[])
