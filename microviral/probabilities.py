@@ -4,10 +4,10 @@ Examples
 --------
 >>> import microviral as mv
 >>> g = mv.CommunityGraph.from_edges([0, 1, 2], [2, 2, 0], community=["a", "a", "b"])
->>> mv.probabilities.weighted_cascade(g).prob.tolist()   # 1 / in-degree of the head
-[1.0, 0.5, 0.5]
+>>> mv.probabilities.weighted_cascade(g).prob.tolist()   # arcs 0->2, 1->2, 2->0: 1 / in-degree of the head
+[0.5, 0.5, 1.0]
 >>> mv.probabilities.resonance(g, "b", p_in=0.3, p_out=0.01).prob.tolist()
-[0.01, 0.3, 0.3]
+[0.3, 0.3, 0.01]
 """
 
 import numbers

@@ -109,7 +109,7 @@ class CascadeResult:
         >>> import microviral as mv
         >>> g = mv.CommunityGraph.from_edges([0, 0], [1, 2], prob=1.0, community=["a", "a", "b"])
         >>> res = mv.simulate(g, [0], n_runs=10, target="b", rng=0)
-        >>> res.summary().set_index("metric").loc["penetration", "mean"]
+        >>> float(res.summary().set_index("metric").loc["penetration", "mean"])
         1.0
         """
         import pandas as pd
