@@ -141,7 +141,8 @@ def int_arrays(draw, size, lo, hi, dtypes=("i4", "i8", "u8", "f8", ">i8", "u1", 
 
 # run counts: invalid ones, and ones too large for memory (refused up front); never a slow-but-valid million
 bad_counts = st.one_of(st.integers(-2, 0), st.integers(2**31, 2**80),
-                       hostile.filter(lambda v: not isinstance(v, int) or isinstance(v, bool) or not 0 < v < 2**31))
+                       hostile.filter(lambda v: not isinstance(v, (int, np.integer)) or isinstance(v, (bool, np.bool_))
+                                      or not 0 < v < 2**31))
 
 
 def index_arrays(n, lo=-2, extra=2, max_size=12, unique=False):
