@@ -10,7 +10,6 @@ Examples
 [0.3, 0.3, 0.01]
 """
 
-import numbers
 
 import numpy as np
 
