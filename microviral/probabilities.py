@@ -10,7 +10,6 @@ Examples
 [0.3, 0.3, 0.01]
 """
 
-
 import numpy as np
 
 from ._rng import check_rng
