@@ -129,6 +129,29 @@ def _check_memory(n_bytes, what):
         check_memory(n_bytes, what)
 
 
+# A kernel call predicted to take less than this on one thread runs on one thread: starting and joining the
+# threads costs more, and on a machine shared with other processes a parallel call waits for its slowest thread.
+_SERIAL_BELOW_S = 0.002
+
+
+def _predicted_seconds(graph, n_runs):
+    """Rough one-thread seconds for ``n_runs`` runs, from the mean reach of this graph's last call (inf if none).
+
+    A run costs about 0.3 us plus ~1.5 ns per arc leaving its activated nodes.
+    """
+    cache = getattr(graph, "_cache", None)
+    reach = None if cache is None else cache.get("last_mean_reach")
+    if reach is None:
+        return float("inf")
+    return n_runs * (0.3e-6 + 1.5e-9 * reach * graph.n_arcs / graph.n_nodes)
+
+
+def _record_reach(graph, reach):
+    cache = getattr(graph, "_cache", None)
+    if cache is not None and reach.size:
+        cache["last_mean_reach"] = float(reach.mean())
+
+
 def _kernel(name):
     if name == "bitparallel":
         from ._kernels.bitparallel import ic_runs_bitparallel
@@ -197,12 +220,19 @@ def _simulate_keys(graph, seeds, in_target, keys, max_rounds, by_community, n_ch
     buf_t = np.empty((width, n_runs), dtype=np.int32)
     comm = np.zeros((n_runs if n_comm else 0, n_comm), dtype=np.int32)
     args = (graph.offsets, graph.targets, graph.prob, _uniform_p_scaled(graph), seeds, in_target, graph.community)
+    threads = numba.get_num_threads()
+    serial = threads > 1 and _predicted_seconds(graph, n_runs) < _SERIAL_BELOW_S
     old_chunksize = numba.set_parallel_chunksize(1)  # threads take chunks one at a time: balanced if runs vary
+    if serial:
+        numba.set_num_threads(1)
     try:
         with parallel_guard():
             run_kernel(*args, keys, max_rounds, n_chunks, reach, hits, rounds, buf, buf_t, comm)
     finally:
         numba.set_parallel_chunksize(old_chunksize)
+        if serial:
+            numba.set_num_threads(threads)
+    _record_reach(graph, reach)
     needed = int(rounds.max()) + 1 if n_runs else 1
     _check_memory(n_runs * 2 * needed * 4, f"per-round counts for {n_runs} runs x {needed} rounds")
     by_round = gather_rounds(buf, rounds, needed)

@@ -201,6 +201,27 @@ def test_fast_kernel_equals_reference_on_random_graphs(seed, n, density, directe
     assert_same(got, reference(g, seeds, in_target, keys))
 
 
+def test_short_calls_run_on_one_thread_with_the_same_results(monkeypatch):
+    import numba
+
+    g = make_graph(18, 300, 1500, p_low=0.0, p_high=0.3)
+    seeds, in_target, keys = inputs(g, [0, 1], 1, 300, 2)
+    seen = []
+    real = sim._kernel
+
+    def spy(name):
+        kernel = real(name)
+        return lambda *args: (seen.append(numba.get_num_threads()), kernel(*args))
+
+    monkeypatch.setattr(sim, "_kernel", spy)
+    with sim._threads(2):
+        first = sim.simulate_keys(g, seeds, in_target, keys)  # cost unknown: all threads
+        second = sim.simulate_keys(g, seeds, in_target, keys)  # known to be short: one thread
+    assert seen == [2, 1]
+    assert_same(first, reference(g, seeds, in_target, keys))
+    assert_same(second, first)
+
+
 def test_auto_picks_bit_parallel_for_large_cascades_only(monkeypatch):
     used = []
     real = sim._kernel
@@ -218,7 +239,8 @@ def test_auto_picks_bit_parallel_for_large_cascades_only(monkeypatch):
     assert used == ["scalar"]
 
 
-def test_results_identical_with_one_and_two_threads(kernel):
+def test_results_identical_with_one_and_two_threads(kernel, monkeypatch):
+    monkeypatch.setattr(sim, "_SERIAL_BELOW_S", 0.0)  # really use two threads, however short the call
     g = make_graph(15, 3000, 15000, directed=False, n_comm=4, p_low=0.0, p_high=0.25, hubs=10)
     a = mv.simulate(g, [0, 1, 2], n_runs=2000, target=2, rng=77, n_threads=1)
     b = mv.simulate(g, [0, 1, 2], n_runs=2000, target=2, rng=77, n_threads=2)
