@@ -195,7 +195,7 @@ def simulate_keys(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=
 def _simulate_keys(graph, seeds, in_target, keys, max_rounds, by_community, n_chunks, kernel):
     import numba
 
-    from ._kernels.ic import gather_rounds
+    from ._kernels.ic import gather_rounds, gather_rounds_pair
 
     run_kernel = _kernel(kernel)
     n_runs = keys.size
@@ -228,15 +228,17 @@ def _simulate_keys(graph, seeds, in_target, keys, max_rounds, by_community, n_ch
     try:
         with parallel_guard():
             run_kernel(*args, keys, max_rounds, n_chunks, reach, hits, rounds, buf, buf_t, comm)
+        needed = int(rounds.max()) + 1 if n_runs else 1
+        _check_memory(n_runs * 2 * needed * 4, f"per-round counts for {n_runs} runs x {needed} rounds")
+        by_round = np.zeros((n_runs, needed), dtype=np.int32)
+        by_round_t = np.zeros((n_runs, needed), dtype=np.int32)
+        with parallel_guard():
+            gather_rounds_pair(buf, buf_t, rounds, by_round, by_round_t, max(1, min(n_chunks, n_runs // 1024)))
     finally:
         numba.set_parallel_chunksize(old_chunksize)
         if serial:
             numba.set_num_threads(threads)
     _record_reach(graph, reach)
-    needed = int(rounds.max()) + 1 if n_runs else 1
-    _check_memory(n_runs * 2 * needed * 4, f"per-round counts for {n_runs} runs x {needed} rounds")
-    by_round = gather_rounds(buf, rounds, needed)
-    by_round_t = gather_rounds(buf_t, rounds, needed)
     del buf, buf_t
     if needed > width:
         # Replay only the long runs, wide enough for their every round; same keys, same worlds.

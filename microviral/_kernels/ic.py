@@ -245,3 +245,22 @@ def gather_rounds(buf_t, rounds, needed):
             if k <= rounds[r]:
                 out[r, k] = buf_t[k, r]
     return out
+
+
+@njit(**PARALLEL_JIT)
+def gather_rounds_pair(buf_a, buf_b, rounds, out_a, out_b, n_chunks):
+    """:func:`gather_rounds` of two buffers at once into zeroed ``out_*``, in parallel over chunks of runs.
+
+    The outputs are allocated by the caller: an allocation in a parallel function is itself a parallel loop,
+    which a chunk size of 1 makes very slow.
+    """
+    n_runs = rounds.size
+    top = min(out_a.shape[1], buf_a.shape[0])
+    for c in prange(n_chunks):
+        lo = (n_runs * c) // n_chunks
+        hi = (n_runs * (c + 1)) // n_chunks
+        for k in range(top):
+            for r in range(lo, hi):
+                if k <= rounds[r]:
+                    out_a[r, k] = buf_a[k, r]
+                    out_b[r, k] = buf_b[k, r]
