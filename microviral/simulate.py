@@ -162,9 +162,10 @@ def _kernel(name):
     return ic_runs_fast
 
 
-# Which kernel simulate_keys uses: "auto", "scalar" or "bitparallel" (identical outputs). "auto" runs the first
-# _PILOT_RUNS runs with the scalar kernel and, when they reach at least _BITPARALLEL_REACH of the graph (large,
-# overlapping cascades: many runs share each node's visit), the rest bit-parallel. See docs/benchmarks.md.
+# Which kernel simulate_keys uses: "auto", "scalar" or "bitparallel" (identical outputs). "auto" takes
+# bit-parallel when runs reach at least _BITPARALLEL_REACH of the graph on average (large, overlapping cascades:
+# many runs share each node's visit): as measured by the graph's last call, or else by a scalar pilot of the
+# first _PILOT_RUNS runs. See docs/benchmarks.md.
 _KERNEL = "auto"
 _PILOT_RUNS = 64
 _BITPARALLEL_REACH = 0.5
@@ -180,7 +181,11 @@ def simulate_keys(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=
     """
     kernel = _KERNEL
     if kernel == "auto":
-        if keys.size < 8 * _PILOT_RUNS:
+        cache = getattr(graph, "_cache", None)
+        last = None if cache is None else cache.get("last_mean_reach")
+        if last is not None:  # the graph's last call tells the regime: no pilot needed
+            kernel = "bitparallel" if last >= _BITPARALLEL_REACH * graph.n_nodes else "scalar"
+        elif keys.size < 8 * _PILOT_RUNS:
             kernel = "scalar"
         else:
             head = _simulate_keys(graph, seeds, in_target, keys[:_PILOT_RUNS], max_rounds, by_community, n_chunks,

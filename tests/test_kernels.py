@@ -229,13 +229,16 @@ def test_auto_picks_bit_parallel_for_large_cascades_only(monkeypatch):
     g = make_graph(16, 400, 2400, directed=False, p=0.5)  # nearly everyone is reached
     seeds, in_target, keys = inputs(g, [0], 0, 600, 1)
     got = sim.simulate_keys(g, seeds, in_target, keys)
-    assert used == ["scalar", "bitparallel"]
+    assert used == ["scalar", "bitparallel"]  # a scalar pilot, then the rest
     assert_same(got, reference(g, seeds, in_target, keys))
+    used.clear()
+    assert_same(sim.simulate_keys(g, seeds, in_target, keys), got)
+    assert used == ["bitparallel"]  # the graph's last call already told the regime
     used.clear()
     sim.simulate_keys(g.with_prob(np.full(g.n_arcs, 0.01)), seeds, in_target, keys)
     assert used == ["scalar", "scalar"]
     used.clear()
-    sim.simulate_keys(g, seeds, in_target, keys[:100])  # too few runs for a pilot
+    sim.simulate_keys(g.with_prob(g.prob), seeds, in_target, keys[:100])  # too few runs for a pilot
     assert used == ["scalar"]
 
 
