@@ -259,8 +259,13 @@ def gather_rounds_pair(buf_a, buf_b, rounds, out_a, out_b, n_chunks):
     for c in prange(n_chunks):
         lo = (n_runs * c) // n_chunks
         hi = (n_runs * (c + 1)) // n_chunks
-        for k in range(top):
-            for r in range(lo, hi):
-                if k <= rounds[r]:
-                    out_a[r, k] = buf_a[k, r]
-                    out_b[r, k] = buf_b[k, r]
+        for t in range(lo, hi, 16):  # tiles of 16 runs: reads and writes both stay within a few cache lines
+            t_end = min(t + 16, hi)
+            last = 0
+            for r in range(t, t_end):
+                last = max(last, rounds[r])
+            for k in range(min(top, last + 1)):
+                for r in range(t, t_end):
+                    if k <= rounds[r]:
+                        out_a[r, k] = buf_a[k, r]
+                        out_b[r, k] = buf_b[k, r]
