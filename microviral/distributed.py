@@ -347,6 +347,13 @@ def _run_chunks(client, graph, seeds, in_target, keys, bounds, todo, parts, max_
             except CancelledError:
                 lost.append(i)
                 continue
+            except RuntimeError as exc:
+                # distributed can reset a future whose worker died while its result was being fetched, leaving
+                # an asyncio.Event bound to another loop; the chunk is deterministic, so recompute it.
+                if "different event loop" not in str(exc):
+                    raise
+                lost.append(i)
+                continue
             finally:
                 del futures[i]
                 future.release()
