@@ -209,11 +209,13 @@ def _simulate_keys(graph, seeds, in_target, keys, max_rounds, by_community, n_ch
     width = min(graph.n_nodes, max(_ROUND_WIDTH, _ROUND_BUFFER_BYTES // (4 * max(n_runs, 1))))
     if max_rounds >= 0:
         width = min(width, max_rounds + 1)
+    threads = numba.get_num_threads()
+    serial = threads > 1 and _predicted_seconds(graph, n_runs) < _SERIAL_BELOW_S
     if n_chunks is None:
         # Many chunks per thread balance uneven runs (a few giant cascades); but each chunk zeroes scratch for every
-        # node, so on a large graph with few runs use fewer, larger chunks (at least n_nodes / 256 runs each).
-        threads = numba.get_num_threads()
-        n_chunks = max(1, min(n_runs, 64 * threads, max(threads, n_runs * 256 // graph.n_nodes)))
+        # node, so on a large graph with few runs use fewer, larger chunks (at least n_nodes / 256 runs each), and
+        # one chunk for a call short enough to run on one thread.
+        n_chunks = 1 if serial else max(1, min(n_runs, 64 * threads, max(threads, n_runs * 256 // graph.n_nodes)))
     # outputs (per-round buffers: the pages of the first rounds), plus each chunk's scratch per node
     scratch = 36 if kernel == "bitparallel" else 8
     _check_memory(n_runs * (3 * 8 + 4 * min(width, _ROUND_WIDTH) * 4 + n_comm * 4) + n_chunks * graph.n_nodes * scratch,
@@ -225,8 +227,6 @@ def _simulate_keys(graph, seeds, in_target, keys, max_rounds, by_community, n_ch
     buf_t = np.empty((width, n_runs), dtype=np.int32)
     comm = np.zeros((n_runs if n_comm else 0, n_comm), dtype=np.int32)
     args = (graph.offsets, graph.targets, graph.prob, _uniform_p_scaled(graph), seeds, in_target, graph.community)
-    threads = numba.get_num_threads()
-    serial = threads > 1 and _predicted_seconds(graph, n_runs) < _SERIAL_BELOW_S
     old_chunksize = numba.set_parallel_chunksize(1)  # threads take chunks one at a time: balanced if runs vary
     if serial:
         numba.set_num_threads(1)
