@@ -5,7 +5,7 @@ import time
 import numpy as np
 from numba import njit
 
-from microviral._kernels.hashing import GOLDEN, _INV53, _S11, mix64
+from microviral._kernels.hashing import _INV53, _S11, GOLDEN, mix64
 
 
 @njit(cache=True)
@@ -76,9 +76,9 @@ class NDlib:
     name = "ndlib"
 
     def __init__(self, graph, seeds, rng=0):
-        import networkx as nx
-        import ndlib.models.ModelConfig as mc
         import ndlib.models.epidemics as ep
+        import ndlib.models.ModelConfig as mc
+        import networkx as nx
 
         np.random.seed(rng)  # NDlib draws from numpy's global generator
         G = nx.DiGraph()

@@ -47,8 +47,9 @@ def peak_rss_mb():
 
 
 def build(name):
-    import microviral as mv
     import _graphs
+
+    import microviral as mv
 
     kind, model, value = GRAPH_WORKLOADS[name]
     t = time.perf_counter()
@@ -96,9 +97,9 @@ def summary(per):
 
 
 def child_graph(name, quick):
+    import _peers
     import numpy as np
 
-    import _peers
     import microviral as mv
 
     out = {"workload": name}
@@ -164,10 +165,10 @@ def child_graph(name, quick):
 
 
 def child_scale(quick):
-    import numpy as np
 
     import _graphs
     import _peers
+
     import microviral as mv
 
     out = {"workload": "scale"}

@@ -1,19 +1,19 @@
 """Every kernel variant gives exactly the scalar reference kernel's outputs for the same keys."""
 
+import importlib
 import warnings
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from naive import cascade
 
 import microviral as mv
-import importlib
 from microviral._kernels.bits import cttz, popcount
 from microviral._kernels.hashing import arc_uniform_py
 from microviral._kernels.ic import ic_runs
 from microviral._rng import check_rng, run_keys
-from naive import cascade
 
 sim = importlib.import_module("microviral.simulate")  # the module (the package attribute is the function)
 

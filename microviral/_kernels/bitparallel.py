@@ -14,7 +14,7 @@ from numba import njit, prange
 
 from .._config import JIT, PARALLEL_JIT
 from .bits import cttz, live_lanes, popcount
-from .hashing import GOLDEN, _INV53, _S11, mix64
+from .hashing import _INV53, _S11, GOLDEN, mix64
 
 _U0 = np.uint64(0)
 _U1 = np.uint64(1)

@@ -5,7 +5,7 @@ from numba import njit, prange
 
 from .._config import JIT, PARALLEL_JIT
 from .bits import cttz, live_block, live_block_scaled, prefetch
-from .hashing import GOLDEN, _INV53, _S11, mix64
+from .hashing import _INV53, _S11, GOLDEN, mix64
 
 
 @njit(**JIT)
