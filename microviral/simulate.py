@@ -406,25 +406,45 @@ def simulate(graph, seeds, *, n_runs=1000, target=None, rng=None, max_rounds=Non
                          community_names=graph.community_names, provenance=provenance)
 
 
+# Without an explicit chunk_size, runs go in chunks of about this many seconds (timed as they go): long enough
+# for both threads to have real work, short enough for progress and Ctrl-C to stay responsive.
+_CHUNK_SECONDS = 0.5
+_FIRST_CHUNK_RUNS = 256
+
+
 def _simulate_local(graph, seeds, in_target, keys, max_rounds, by_community, n_threads, progress, chunk_size):
+    import sys
+    import time
+
     n_runs = keys.size
-    work = float(n_runs) * max(graph.n_arcs, 1)
-    if chunk_size is None:
-        # Chunks of about 2e9 arc visits (a few seconds) keep Ctrl-C and progress responsive.
-        chunk_size = max(1, min(n_runs, int(2e9 / max(graph.n_arcs, 1))))
-    bounds = list(range(0, n_runs, chunk_size)) + [n_runs]
-    if progress is None:
-        import sys
-
-        progress = len(bounds) > 2 and work > 5e9 and sys.stderr.isatty()
     parts = []
-    with _threads(n_threads):
-        steps = range(len(bounds) - 1)
-        if progress:
-            from tqdm.auto import tqdm
+    done = 0
+    elapsed = 0.0
+    bar = None
+    try:
+        with _threads(n_threads):
+            while done < n_runs:
+                per_run = elapsed / done if done else None
+                if bar is None and done and progress is not False and (
+                        progress or (per_run * (n_runs - done) > 5.0 and sys.stderr.isatty())):
+                    from tqdm.auto import tqdm
 
-            steps = tqdm(steps, desc="cascades", unit="chunk")
-        for i in steps:
-            parts.append(simulate_keys(graph, seeds, in_target, keys[bounds[i]:bounds[i + 1]],
-                                       max_rounds=max_rounds, by_community=by_community))
+                    bar = tqdm(total=n_runs, initial=done, desc="cascades", unit="run")
+                if chunk_size is not None:
+                    size = chunk_size
+                elif not done:
+                    size = _FIRST_CHUNK_RUNS
+                else:
+                    size = int(min(max(_CHUNK_SECONDS / max(per_run, 1e-9), _FIRST_CHUNK_RUNS), 2**31 - 1))
+                size = min(size, n_runs - done)
+                t0 = time.perf_counter()
+                parts.append(simulate_keys(graph, seeds, in_target, keys[done:done + size],
+                                           max_rounds=max_rounds, by_community=by_community))
+                elapsed += time.perf_counter() - t0
+                done += size
+                if bar is not None:
+                    bar.update(size)
+    finally:
+        if bar is not None:
+            bar.close()
     return parts[0] if len(parts) == 1 else merge_outputs(parts)
