@@ -256,7 +256,8 @@ def test_only_worker_killed_mid_run_result_unchanged(client1, monkeypatch):
     monkeypatch.setattr(mvd, "_run_chunks", counting)
     res, ref = kill_a_busy_worker_mid_run(client1, 1, seed=22)
     assert_same(res, ref)
-    assert len(rounds) >= 2 and rounds[0] == 300 and 0 < rounds[1] < 300, rounds
+    # a second round resubmitted the lost chunks (all of them if none was fetched before the kill)
+    assert len(rounds) >= 2 and rounds[0] == 300 and 0 < rounds[1] <= 300, rounds
 
 
 def test_simulate_without_client_starts_and_closes_a_local_cluster(graph, local, monkeypatch):
