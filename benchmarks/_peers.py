@@ -9,9 +9,9 @@ from microviral._kernels.hashing import _INV53, _S11, GOLDEN, mix64
 
 
 @njit(cache=True)
-def arcs_examined(offsets, targets, prob, seeds, keys):
+def arcs_examined(indptr, indices, prob, seeds, keys):
     """Per run: arcs leaving activated nodes (the arcs any IC engine must look at), same worlds as microviral."""
-    n = offsets.size - 1
+    n = indptr.size - 1
     stamp = np.zeros(n, np.int64)
     queue = np.empty(n, np.int64)
     out = np.zeros(keys.size, np.int64)
@@ -28,9 +28,9 @@ def arcs_examined(offsets, targets, prob, seeds, keys):
         while head < tail:
             u = queue[head]
             head += 1
-            total += offsets[u + 1] - offsets[u]
-            for e in range(offsets[u], offsets[u + 1]):
-                v = targets[e]
+            total += indptr[u + 1] - indptr[u]
+            for e in range(indptr[u], indptr[u + 1]):
+                v = indices[e]
                 if stamp[v] == sid:
                     continue
                 z = mix64(key + np.uint64(e + 1) * GOLDEN)
@@ -51,8 +51,8 @@ class CyNetDiff:
         from cynetdiff.models import IndependentCascadeModel
 
         self.model = IndependentCascadeModel(
-            np.ascontiguousarray(graph.offsets[:-1], dtype=np.uint32),
-            np.ascontiguousarray(graph.targets, dtype=np.uint32),
+            np.ascontiguousarray(graph.indptr[:-1], dtype=np.uint32),
+            np.ascontiguousarray(graph.indices, dtype=np.uint32),
             activation_probs=np.ascontiguousarray(graph.prob, dtype=np.float32),
             rng=rng,
         )
@@ -84,7 +84,7 @@ class NDlib:
         G = nx.DiGraph()
         G.add_nodes_from(range(graph.n_nodes))
         src = graph.arc_sources.tolist()
-        dst = graph.targets.tolist()
+        dst = graph.indices.tolist()
         G.add_edges_from(zip(src, dst))
         config = mc.Configuration()
         config.add_model_initial_configuration("Infected", [int(s) for s in seeds])

@@ -83,7 +83,7 @@ def measure(name, build):
         "arcs_per_second": round(g.n_arcs / wall),
         "peak_rss_mib": round(mem.peak / 2**20, 1),
         "extra_rss_mib": round((mem.peak - mem.base) / 2**20, 1),
-        "graph_mib": round((g.offsets.nbytes + g.targets.nbytes + g.prob.nbytes + g.community.nbytes) / 2**20, 1),
+        "graph_mib": round((g.indptr.nbytes + g.indices.nbytes + g.prob.nbytes + g.community.nbytes) / 2**20, 1),
     }
 
 

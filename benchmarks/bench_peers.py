@@ -120,7 +120,7 @@ def child_graph(name, quick):
             per[nt] += p
     res = {nt: summary(v) for nt, v in per.items()}
     reach_mean, reach_se = mean_se(result.reach)
-    ex = _peers.arcs_examined(g.offsets, g.targets, g.prob, seeds, result.keys[: min(1000, n_runs)])
+    ex = _peers.arcs_examined(g.indptr, g.indices, g.prob, seeds, result.keys[: min(1000, n_runs)])
     arcs = float(ex.mean())
     out["microviral"] = {
         "n_runs": n_runs, "threads_1": res[1], "threads_2": res[2],
@@ -178,16 +178,16 @@ def child_scale(quick):
     t = time.perf_counter()
     g = mv.probabilities.weighted_cascade(g)
     out["wc_s"] = time.perf_counter() - t
-    arrays = {"offsets": g.offsets, "targets": g.targets, "prob": g.prob, "community": g.community}
+    arrays = {"indptr": g.indptr, "indices": g.indices, "prob": g.prob, "community": g.community}
     total = sum(a.nbytes for a in arrays.values())
     out.update(n_nodes=g.n_nodes, n_arcs=g.n_arcs, graph_bytes=total, bytes_per_arc=total / g.n_arcs,
-               arc_bytes_per_arc=(g.targets.nbytes + g.prob.nbytes) / g.n_arcs,
+               arc_bytes_per_arc=(g.indices.nbytes + g.prob.nbytes) / g.n_arcs,
                array_bytes={k: int(a.nbytes) for k, a in arrays.items()}, rss_graph_mb=peak_rss_mb())
     seeds = top_degree(g)
     mv.simulate(g, seeds, n_runs=16, rng=0, n_threads=2)
     n_runs = 200 if quick else 1000
     per, res = time_microviral(g, seeds, None, 2, n_runs, 1 if quick else 3)
-    ex = _peers.arcs_examined(g.offsets, g.targets, g.prob, seeds, res.keys[:200])
+    ex = _peers.arcs_examined(g.indptr, g.indices, g.prob, seeds, res.keys[:200])
     out["microviral"] = {"n_runs": n_runs, "threads_2": summary(per), "total_s_median": statistics.median(per) * n_runs,
                          "reach_mean": float(res.reach.mean()), "arcs_examined_per_cascade": float(ex.mean()),
                          "ns_per_arc_core_2_threads": 2 * statistics.median(per) * 1e9 / ex.mean(),
@@ -340,7 +340,7 @@ def markdown(results, info, command):
                 f"Scale: SBM with {r['n_nodes']:,} nodes and {r['n_arcs']:,} arcs built in {r['build_s']:.1f} s "
                 f"(+ {r['wc_s']:.1f} s for weighted-cascade probabilities); CommunityGraph arrays "
                 f"{r['graph_bytes'] / 2**20:,.0f} MiB = {r['bytes_per_arc']:.2f} bytes per arc "
-                f"({r['arc_bytes_per_arc']:.0f} per arc for targets + probabilities, the rest offsets and labels); "
+                f"({r['arc_bytes_per_arc']:.0f} per arc for indices + probabilities, the rest indptr and labels); "
                 f"{m['n_runs']:,} weighted-cascade cascades in {m['total_s_median']:.2f} s with 2 threads "
                 f"({fmt_ms(m['threads_2']['median_s'])} ms each, mean reach {m['reach_mean']:,.0f}, "
                 f"{m['arcs_examined_per_cascade']:,.0f} arcs examined, {m['ns_per_arc_core_2_threads']:.2f} "

@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 from . import probabilities
 from .graph import CommunityGraph, DataWarning
 from .results import CascadeResult
-from .simulate import simulate
+from .simulation import simulate
 
 __all__ = [
     "CommunityGraph",
@@ -42,7 +42,7 @@ __all__ += ["datasets"]
 from . import seeding
 __all__ += ["seeding"]
 # [compare]
-from .compare import compare
+from .comparison import compare
 __all__ += ["compare"]
 # [plot]
 from . import plot
@@ -51,3 +51,8 @@ __all__ += ["plot"]
 from . import distributed  # dask itself is imported lazily, only when the Dask backend is used
 
 __all__ += ["distributed"]
+
+
+def __dir__():
+    """The public names only: private modules and submodules imported along the way stay hidden."""
+    return sorted(__all__)

@@ -173,6 +173,14 @@ def _add_run_args(p, max_rounds=True):
         p.add_argument("--max-rounds", type=int, default=None, metavar="R", help="stop cascades after R rounds")
 
 
+def _probability_column(path):
+    """The name of the edge file's third column: its header's, or "prob" when it has no header."""
+    from .io import column_names
+
+    names = column_names(path)
+    return "prob" if names is None or len(names) < 3 else names[2]
+
+
 def _add_progress(p):
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None,
                    help="never show progress bars (default: shown on a terminal)")
@@ -230,7 +238,7 @@ def _load_graph(args):
         graph = getattr(datasets, _DATASETS[args.dataset])()
     else:
         graph = mv.read_edgelist(args.edgelist, directed=args.directed, community=args.community,
-                                 prob="column" if args.model == "column" else None)
+                                 prob=_probability_column(args.edgelist) if args.model == "column" else None)
     target = _parse_label(args.target, graph.community_names)
     if target is not None:
         graph.target_mask(target, "--target")  # an unknown community is reported by its option name
@@ -419,7 +427,7 @@ def _cmd_compare(args):
     budgets = _parse_list(args.k, "--k", int)
     graph, target = _load_graph(args)
     table = mv.compare(graph, names, budgets, target=target, n_runs=args.runs, rng=args.streams[2],
-                       theta=args.theta, progress=sys.stderr.isatty() if args.progress is None else args.progress)
+                       theta=args.theta, progress=args.progress)
     _say(f"graph: {graph!r}")
     _say(f"target: {'every node' if target is None else repr(target)}; strategies {names}; budgets {budgets}; "
          f"{args.runs} runs; rng {args.rng_value}{' (drawn)' if drawn else ''}")

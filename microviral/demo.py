@@ -274,7 +274,7 @@ def run_demo(*, quick=False, out=DEFAULT_OUT, n_runs=None, k=None, rng=0, theta=
     from . import generators, probabilities
     from ._rng import check_rng, run_keys, spawn
     from ._validation import check_float, check_int
-    from .simulate import simulate
+    from .simulation import simulate
 
     start = time.perf_counter()
     params = dict(_QUICK if quick else _FULL)

@@ -3,7 +3,7 @@
 ``simulate(..., backend="dask")`` cuts the run keys into chunks, sends the graph's
 arrays to every worker once (``client.scatter(..., broadcast=True)``), runs one
 task per chunk with the same engine as the local backend
-(:func:`microviral.simulate.simulate_keys`) and merges the chunks in run order.
+(:func:`microviral.simulation.simulate_keys`) and merges the chunks in run order.
 Each run depends only on its 64-bit key, so the result is bit-identical to the
 local backend whatever the number of workers, threads per worker or chunk size,
 and a chunk lost with its worker is simply recomputed.
@@ -244,14 +244,14 @@ def default_chunk_size(n_runs, n_arcs, n_threads, seconds_per_run=None):
     return int(max(1, min(n_runs, size)))
 
 
-def _pilot(graph, seeds, in_target, keys, max_rounds, by_community):
+def _pilot(graph, seeds, in_target, keys, max_rounds, count_communities):
     """Time the first runs here, single-threaded; return (their output, seconds per run)."""
-    from .simulate import _threads, simulate_keys
+    from .simulation import _threads, simulate_keys
 
     with _threads(1):
-        simulate_keys(graph, seeds, in_target, keys[:1], max_rounds=max_rounds, by_community=by_community)
+        simulate_keys(graph, seeds, in_target, keys[:1], max_rounds=max_rounds, count_communities=count_communities)
         t0 = time.perf_counter()
-        out = simulate_keys(graph, seeds, in_target, keys, max_rounds=max_rounds, by_community=by_community)
+        out = simulate_keys(graph, seeds, in_target, keys, max_rounds=max_rounds, count_communities=count_communities)
         return out, (time.perf_counter() - t0) / keys.size
 
 
@@ -273,11 +273,11 @@ def _cores():
         return os.cpu_count() or 1
 
 
-def _run_chunk(graph, seeds, in_target, keys, max_rounds, by_community, host_threads):
+def _run_chunk(graph, seeds, in_target, keys, max_rounds, count_communities, host_threads):
     """One Dask task: the local engine on a slice of run keys (each run depends only on its key)."""
     import numba
 
-    from .simulate import _threads, simulate_keys
+    from .simulation import _threads, simulate_keys
 
     try:
         from distributed import get_worker
@@ -290,7 +290,7 @@ def _run_chunk(graph, seeds, in_target, keys, max_rounds, by_community, host_thr
     n_threads = max(1, min(numba.config.NUMBA_NUM_THREADS, _cores() // max(1, sharing), keys.size))
     # simulate_keys serialises kernel launches itself where numba's threading layer needs it (workqueue).
     with _threads(n_threads):
-        return simulate_keys(graph, seeds, in_target, keys, max_rounds=max_rounds, by_community=by_community)
+        return simulate_keys(graph, seeds, in_target, keys, max_rounds=max_rounds, count_communities=count_communities)
 
 
 def _scatter(client, graph, in_target):
@@ -313,7 +313,7 @@ def _scatter(client, graph, in_target):
         return cache["graph"][1], cache["target"][1]
 
 
-def _run_chunks(client, graph, seeds, in_target, keys, bounds, todo, parts, max_rounds, by_community, bar):
+def _run_chunks(client, graph, seeds, in_target, keys, bounds, todo, parts, max_rounds, count_communities, bar):
     """Submit the chunks ``todo``, store their outputs in ``parts``; return the chunks lost with their inputs.
 
     A chunk whose worker dies is recomputed by Dask itself (and a chunk that
@@ -331,7 +331,7 @@ def _run_chunks(client, graph, seeds, in_target, keys, bounds, todo, parts, max_
     tag = uuid.uuid4().hex
     futures = {
         i: client.submit(_run_chunk, graph_f, seeds, target_f, keys[bounds[i]:bounds[i + 1]], max_rounds,
-                         by_community, host_threads, key=f"microviral-chunk-{tag}-{i}", retries=_RETRIES,
+                         count_communities, host_threads, key=f"microviral-chunk-{tag}-{i}", retries=_RETRIES,
                          pure=False)
         for i in todo
     }
@@ -365,7 +365,7 @@ def _run_chunks(client, graph, seeds, in_target, keys, bounds, todo, parts, max_
     return sorted(lost)
 
 
-def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=True, client=None,
+def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, count_communities=True, client=None,
                   chunk_size=None, progress=None):
     """Run one cascade per key on a Dask cluster; return what :func:`simulate_keys` returns.
 
@@ -386,7 +386,7 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=
         One key per run.
     max_rounds : int, default -1
         Rounds per cascade, -1 for no limit.
-    by_community : bool, default True
+    count_communities : bool, default True
         Count activations per community in each run.
     client : None, dask.distributed.Client, cluster or str
         Where to run (see :func:`client_context`). None: a LocalCluster of 2
@@ -428,7 +428,7 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=
     >>> bool((out["reach"] == local.reach).all())
     True
     """
-    from .simulate import _output_bytes_per_run, check_graph, check_keys, check_memory, merge_outputs
+    from .simulation import _output_bytes_per_run, check_graph, check_keys, check_memory, merge_outputs
 
     check_graph(graph)
     seeds = np.ascontiguousarray(check_node_array(seeds, "seeds", graph.n_nodes), dtype=np.int32)
@@ -437,20 +437,20 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=
         raise ValueError(f"'in_target' must have shape ({graph.n_nodes},). Got {in_target.shape}.")
     keys = check_keys(keys)
     max_rounds = check_int(max_rounds, "max_rounds", minimum=-1)
-    by_community = check_bool(by_community, "by_community")
+    count_communities = check_bool(count_communities, "count_communities")
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1, allow_none=True)
     if progress is not None:
         progress = check_bool(progress, "progress")
     n_runs = keys.size
     # The merged outputs come back to this process: refuse up front what would not fit.
-    check_memory(n_runs * _output_bytes_per_run(graph, by_community), f"{n_runs} runs")
+    check_memory(n_runs * _output_bytes_per_run(graph, count_communities), f"{n_runs} runs")
     _import_distributed()
 
     with client_context(client) as c:
         threads, n_threads = _worker_threads(c)
         first, start = None, 0
         if chunk_size is None and n_runs >= 8 * _PILOT_RUNS:
-            first, seconds_per_run = _pilot(graph, seeds, in_target, keys[:_PILOT_RUNS], max_rounds, by_community)
+            first, seconds_per_run = _pilot(graph, seeds, in_target, keys[:_PILOT_RUNS], max_rounds, count_communities)
             start = _PILOT_RUNS
             chunk_size = default_chunk_size(n_runs - start, graph.n_arcs, n_threads, seconds_per_run)
         elif chunk_size is None:
@@ -471,7 +471,7 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=
         try:
             for _ in range(_RESUBMITS + 1):
                 todo = _run_chunks(c, graph, seeds, in_target, keys, bounds, todo, parts, max_rounds,
-                                   by_community, bar)
+                                   count_communities, bar)
                 if not todo:
                     break
             else:

@@ -16,7 +16,7 @@ Examples
 --------
 >>> import microviral as mv
 >>> g = mv.generators.planted_partition(4, 50, 0.2, 0.01, rng=1)
->>> g.n_nodes, g.community_sizes().tolist()
+>>> g.n_nodes, g.community_sizes.tolist()
 (200, [50, 50, 50, 50])
 """
 
@@ -115,13 +115,13 @@ def _assemble(parts, n_nodes, labels, names, directed, prob, info=None):
     del u, v
     key.sort()
     src = key // n_nodes
-    targets = (key - src * n_nodes).astype(np.int32)
+    indices = (key - src * n_nodes).astype(np.int32)
     del key
-    offsets = np.zeros(n_nodes + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n_nodes), out=offsets[1:])
+    indptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n_nodes), out=indptr[1:])
     del src
-    arc_prob = np.full(targets.size, prob, dtype=np.float64)
-    return CommunityGraph._trusted(offsets, targets, arc_prob, labels, names, None, directed, info or {})
+    arc_prob = np.full(indices.size, prob, dtype=np.float64)
+    return CommunityGraph._trusted(indptr, indices, arc_prob, labels, names, None, directed, info or {})
 
 
 def _check_sizes(sizes):
@@ -198,7 +198,7 @@ def stochastic_block_model(sizes, p, *, directed=False, rng=None, prob=0.1, comm
     --------
     >>> import microviral as mv
     >>> g = mv.generators.stochastic_block_model([30, 20], [[0.3, 0.02], [0.02, 0.4]], rng=0)
-    >>> g.n_nodes, g.community_sizes().tolist(), g.directed
+    >>> g.n_nodes, g.community_sizes.tolist(), g.directed
     (50, [30, 20], False)
     """
     if not isinstance(directed, (bool, np.bool_)):
@@ -251,7 +251,7 @@ def planted_partition(n_communities, community_size, p_in, p_out, *, directed=Fa
     --------
     >>> import microviral as mv
     >>> g = mv.generators.planted_partition(3, 40, 0.25, 0.0, rng=2)
-    >>> bool((g.community[g.arc_sources] == g.community[g.targets]).all())   # p_out = 0
+    >>> bool((g.community[g.arc_sources] == g.community[g.indices]).all())   # p_out = 0
     True
     """
     n_communities = check_int(n_communities, "n_communities", minimum=1)
@@ -304,10 +304,10 @@ def niche_in_background(n_background=10000, n_niche=200, *, niche_degree=20, bac
     --------
     >>> import microviral as mv
     >>> g = mv.generators.niche_in_background(2000, 50, n_bridges=30, rng=0)
-    >>> g.community_names, g.community_sizes().tolist()
+    >>> g.community_names, g.community_sizes.tolist()
     (('background', 'niche'), [2000, 50])
     >>> c = g.community
-    >>> int((c[g.arc_sources] != c[g.targets]).sum()) // 2   # bridges
+    >>> int((c[g.arc_sources] != c[g.indices]).sum()) // 2   # bridges
     30
     """
     n_background = check_int(n_background, "n_background", minimum=2)

@@ -137,8 +137,8 @@ class CommunityGraph:
     """A directed or undirected graph whose nodes carry community labels.
 
     Arcs are stored in compressed sparse row (CSR) form: the out-arcs of node
-    ``u`` are ``targets[offsets[u]:offsets[u + 1]]`` with activation
-    probabilities ``prob[offsets[u]:offsets[u + 1]]``. An undirected edge is two
+    ``u`` are ``indices[indptr[u]:indptr[u + 1]]`` with activation
+    probabilities ``prob[indptr[u]:indptr[u + 1]]``. An undirected edge is two
     arcs, each with its own coin in the independent-cascade model. The graph is
     immutable: every array is read-only, and the probability models return new
     graphs.
@@ -149,9 +149,9 @@ class CommunityGraph:
 
     Parameters
     ----------
-    offsets : array-like of int, shape (n_nodes + 1,)
+    indptr : array-like of int, shape (n_nodes + 1,)
         CSR row pointer: starts at 0, non-decreasing, ends at ``n_arcs``.
-    targets : array-like of int, shape (n_arcs,)
+    indices : array-like of int, shape (n_arcs,)
         Head of each arc, in ``[0, n_nodes)``.
     prob : array-like of float, shape (n_arcs,), optional
         Activation probability of each arc, finite and in [0, 1]. Default 0.1.
@@ -170,7 +170,7 @@ class CommunityGraph:
     TypeError
         An argument has the wrong type.
     ValueError
-        A CSR invariant is broken (offsets not monotone, targets out of range),
+        A CSR invariant is broken (indptr not monotone, indices out of range),
         a probability is outside [0, 1] or not finite, or labels have the wrong length.
 
     Examples
@@ -184,8 +184,8 @@ class CommunityGraph:
     """
 
     __slots__ = (
-        "_offsets",
-        "_targets",
+        "_indptr",
+        "_indices",
         "_prob",
         "_community",
         "_names",
@@ -195,48 +195,44 @@ class CommunityGraph:
         "_cache",
     )
 
-    def __init__(self, offsets, targets, prob=None, community=None, *, community_names=None, node_ids=None,
+    def __init__(self, indptr, indices, prob=None, community=None, *, community_names=None, node_ids=None,
                  directed=True):
         directed = check_bool(directed, "directed")
-        offsets = as_1d_array(offsets, "offsets", kind="i")
-        if offsets.size == 0:
-            raise ValueError("'offsets' must have n_nodes + 1 >= 2 entries. Got an empty array (empty graph).")
-        n_nodes = offsets.size - 1
+        indptr = as_1d_array(indptr, "indptr", kind="i")
+        if indptr.size == 0:
+            raise ValueError("'indptr' must have n_nodes + 1 >= 2 entries. Got an empty array (empty graph).")
+        n_nodes = indptr.size - 1
         if n_nodes < 1:
-            raise ValueError("The graph must have at least one node. Got 'offsets' of length 1 (empty graph).")
+            raise ValueError("The graph must have at least one node. Got 'indptr' of length 1 (empty graph).")
         if n_nodes >= 2**31 - 1:
             raise ValueError(f"The graph may have at most {2**31 - 2} nodes. Got {n_nodes}.")
-        targets = as_1d_array(targets, "targets", kind="i")
-        if offsets[0] != 0:
-            raise ValueError(f"'offsets' must start at 0. Got {offsets[0]}.")
-        steps = np.diff(offsets)
+        indices = as_1d_array(indices, "indices", kind="i")
+        if indptr[0] != 0:
+            raise ValueError(f"'indptr' must start at 0. Got {indptr[0]}.")
+        steps = np.diff(indptr)
         if steps.size and steps.min() < 0:
             i = int(np.flatnonzero(steps < 0)[0])
-            raise ValueError(f"'offsets' must be non-decreasing. Got {offsets[i]} then {offsets[i + 1]} at position {i}.")
-        if offsets[-1] != targets.size:
-            raise ValueError(f"'offsets' must end at len(targets) = {targets.size}. Got {offsets[-1]}.")
-        if targets.size:
-            lo, hi = int(targets.min()), int(targets.max())
+            raise ValueError(f"'indptr' must be non-decreasing. Got {indptr[i]} then {indptr[i + 1]} at position {i}.")
+        if indptr[-1] != indices.size:
+            raise ValueError(f"'indptr' must end at len(indices) = {indices.size}. Got {indptr[-1]}.")
+        if indices.size:
+            lo, hi = int(indices.min()), int(indices.max())
             if lo < 0 or hi >= n_nodes:
-                raise ValueError(f"'targets' must hold node indices in [0, {n_nodes - 1}]. Got {lo if lo < 0 else hi}.")
-        if prob is None:
-            prob = np.full(targets.size, 0.1)
-        elif isinstance(prob, (numbers.Real, np.floating)) and not isinstance(prob, (bool, np.bool_)):
-            prob = np.full(targets.size, check_probability(prob, "prob"))
-        prob = check_probability_array(prob, "prob", targets.size)
+                raise ValueError(f"'indices' must hold node indices in [0, {n_nodes - 1}]. Got {lo if lo < 0 else hi}.")
+        prob = _prob_values(prob, indices.size)
         if node_ids is not None:
             node_ids = _node_id_array(node_ids, n_nodes)
             _distinct_ids(node_ids, n_nodes)
         labels, names = _labels(community, n_nodes, community_names, node_ids)
         # copies: a caller who later writes to an array passed in must not change (or corrupt) the graph
-        self._set(np.array(offsets, dtype=np.int64), np.array(targets, dtype=np.int32), np.array(prob), labels,
+        self._set(np.array(indptr, dtype=np.int64), np.array(indices, dtype=np.int32), np.array(prob), labels,
                   names, node_ids, directed)
         if not directed:
             self._check_symmetric()
 
-    def _set(self, offsets, targets, prob, labels, names, node_ids, directed, info=None):
-        self._offsets = _readonly(offsets.astype(np.int64, copy=False))
-        self._targets = _readonly(targets.astype(np.int32, copy=False))
+    def _set(self, indptr, indices, prob, labels, names, node_ids, directed, info=None):
+        self._indptr = _readonly(indptr.astype(np.int64, copy=False))
+        self._indices = _readonly(indices.astype(np.int32, copy=False))
         self._prob = _readonly(prob.astype(np.float64, copy=False))
         self._community = _readonly(labels.astype(np.int32, copy=False))
         self._names = tuple(names)
@@ -246,15 +242,15 @@ class CommunityGraph:
         self._cache = {}
 
     @classmethod
-    def _trusted(cls, offsets, targets, prob, labels, names, node_ids, directed, info=None):
+    def _trusted(cls, indptr, indices, prob, labels, names, node_ids, directed, info=None):
         """Build without checks, for arrays made by this package's own code."""
         g = cls.__new__(cls)
-        g._set(offsets, targets, prob, labels, names, node_ids, directed, info)
+        g._set(indptr, indices, prob, labels, names, node_ids, directed, info)
         return g
 
     def _check_symmetric(self):
         src = self.arc_sources.astype(np.int64)
-        dst = self._targets.astype(np.int64)
+        dst = self._indices.astype(np.int64)
         n = self.n_nodes
         fwd = np.sort(src * n + dst)
         bwd = np.sort(dst * n + src)
@@ -326,7 +322,7 @@ class CommunityGraph:
                 raise ValueError("Cannot build an empty graph: no edges and no 'n_nodes'.")
             n_nodes = top
         n_nodes = check_int(n_nodes, "n_nodes", minimum=1, maximum=2**31 - 2)
-        from .simulate import check_memory  # a small input must not trigger a huge allocation
+        from .simulation import check_memory  # a small input must not trigger a huge allocation
 
         check_memory(32 * n_nodes + 64 * src.size, f"a graph of {n_nodes} nodes and {src.size} edges",
                      hint="check 'n_nodes'")
@@ -336,11 +332,7 @@ class CommunityGraph:
                 raise ValueError(f"'src' and 'dst' must hold node indices >= 0. Got {lo}.")
             if top > n_nodes:
                 raise ValueError(f"'src' and 'dst' must hold node indices < n_nodes = {n_nodes}. Got {top - 1}.")
-        if prob is None:
-            prob = np.full(src.size, 0.1)
-        elif isinstance(prob, (numbers.Real, np.floating)) and not isinstance(prob, (bool, np.bool_)):
-            prob = np.full(src.size, check_probability(prob, "prob"))
-        prob = check_probability_array(prob, "prob", src.size)
+        prob = _prob_values(prob, src.size)
         info = {}
         loops = src == dst
         n_loops = int(loops.sum())
@@ -390,16 +382,16 @@ class CommunityGraph:
         if not directed:
             ua, ub = np.concatenate([ua, ub]), np.concatenate([ub, ua])
             uprob = np.concatenate([uprob, uprob])
-        offsets, targets, arc_prob = _csr(ua, ub, uprob, n_nodes)
+        indptr, indices, arc_prob = _csr(ua, ub, uprob, n_nodes)
         if node_ids is not None:
             node_ids = _node_id_array(node_ids, n_nodes)
         labels, names = _labels(community, n_nodes, community_names, node_ids)
         if node_ids is not None:
             _distinct_ids(node_ids, n_nodes)
-        return cls._trusted(offsets, targets, arc_prob, labels, names, node_ids, directed, info)
+        return cls._trusted(indptr, indices, arc_prob, labels, names, node_ids, directed, info)
 
     @classmethod
-    def from_networkx(cls, G, *, community="community", prob=None, default_prob=0.1):
+    def from_networkx(cls, G, *, community="community", prob=None):
         """Build a graph from a networkx graph.
 
         Parameters
@@ -410,10 +402,10 @@ class CommunityGraph:
             Node attribute holding each node's label (a set-valued attribute such
             as networkx's LFR ``"community"`` is turned into one label per set),
             a dict node -> label, an array in ``G.nodes`` order, or None.
-        prob : str, float or None
-            Edge attribute holding each edge's probability, or one probability for all.
-            None uses ``default_prob``.
-        default_prob : float, default 0.1
+        prob : None, float, array-like of float or str
+            None gives every edge probability 0.1; a float gives every edge that
+            probability; an array gives one per edge in ``G.edges`` order; a str
+            reads the probabilities from the input: the edge attribute of that name.
 
         Examples
         --------
@@ -456,10 +448,8 @@ class CommunityGraph:
             except KeyError:
                 raise ValueError(f"'prob': edge attribute {prob!r} is missing on some edge.") from None
             p = check_probability_array(p, f"prob (edge attribute {prob!r})", src.size)
-        elif prob is None:
-            p = np.full(src.size, check_probability(default_prob, "default_prob"))
         else:
-            p = np.full(src.size, check_probability(prob, "prob"))
+            p = _prob_values(prob, src.size)
         if isinstance(labels, dict):
             labels = [labels.get(u) for u in nodes]
             if any(v is None for v in labels):
@@ -478,9 +468,20 @@ class CommunityGraph:
     def from_scipy(cls, matrix, *, community=None, directed=True, prob=None):
         """Build a graph from a square scipy sparse adjacency matrix.
 
-        Entry ``(i, j) != 0`` is an arc ``i -> j``. With ``prob="data"`` the stored
-        values are the probabilities; otherwise ``prob`` is one probability for all
-        (default 0.1). For ``directed=False`` the matrix must be symmetric.
+        Entry ``(i, j) != 0`` is an arc ``i -> j``. For ``directed=False`` the matrix
+        must be symmetric.
+
+        Parameters
+        ----------
+        matrix : scipy sparse array or matrix, square
+        community : array-like or dict, optional
+            A label per node.
+        directed : bool, default True
+        prob : None, float or str
+            None gives every arc probability 0.1; a float gives every arc that
+            probability; a str reads the probabilities from the input: the matrix's
+            stored values (scipy keeps one unnamed value per entry, so any name, such
+            as ``"weight"``, means them).
 
         Examples
         --------
@@ -502,14 +503,17 @@ class CommunityGraph:
         coo.sum_duplicates()
         nz = coo.data != 0
         row, col, data = coo.row[nz].astype(np.int64), coo.col[nz].astype(np.int64), coo.data[nz]
-        if isinstance(prob, str):
-            if prob != "data":
-                raise ValueError(f"'prob' must be a float, None or 'data'. Got {prob!r}.")
-            p = check_probability_array(np.real(data).astype(float), "matrix values (prob='data')", data.size)
+        from_values = isinstance(prob, str)
+        if from_values:
+            p = check_probability_array(np.real(data).astype(float), f"matrix values (prob={prob!r})", data.size)
+        elif prob is None or (isinstance(prob, (numbers.Real, np.floating))
+                              and not isinstance(prob, (bool, np.bool_))):
+            p = _prob_values(prob, row.size)
         else:
-            p = np.full(row.size, 0.1 if prob is None else check_probability(prob, "prob"))
+            raise TypeError(f"'prob' must be None, a float in [0, 1] or a str (read the matrix's values). "
+                            f"Got {_describe(prob)}.")
         if not directed:
-            if (abs(coo - coo.T) > 0).nnz if prob == "data" else (abs((coo != 0).astype(int) - (coo.T != 0).astype(int)) > 0).nnz:
+            if (abs(coo - coo.T) > 0).nnz if from_values else (abs((coo != 0).astype(int) - (coo.T != 0).astype(int)) > 0).nnz:
                 raise ValueError("'matrix' must be symmetric when directed=False.")
             keep = row <= col
             row, col, p = row[keep], col[keep], p[keep]
@@ -519,12 +523,12 @@ class CommunityGraph:
     @property
     def n_nodes(self):
         """Number of nodes."""
-        return self._offsets.size - 1
+        return self._indptr.size - 1
 
     @property
     def n_arcs(self):
         """Number of arcs (an undirected edge counts twice)."""
-        return self._targets.size
+        return self._indices.size
 
     @property
     def n_edges(self):
@@ -536,14 +540,14 @@ class CommunityGraph:
         return self._directed
 
     @property
-    def offsets(self):
+    def indptr(self):
         """CSR row pointer, int64, shape (n_nodes + 1,), read-only."""
-        return self._offsets
+        return self._indptr
 
     @property
-    def targets(self):
+    def indices(self):
         """Head of each arc, int32, shape (n_arcs,), read-only."""
-        return self._targets
+        return self._indices
 
     @property
     def prob(self):
@@ -580,51 +584,65 @@ class CommunityGraph:
     def arc_sources(self):
         """Tail of each arc, int32, shape (n_arcs,) (computed once, cached)."""
         if "src" not in self._cache:
-            src = np.repeat(np.arange(self.n_nodes, dtype=np.int32), np.diff(self._offsets))
+            src = np.repeat(np.arange(self.n_nodes, dtype=np.int32), np.diff(self._indptr))
             self._cache["src"] = _readonly(src)
         return self._cache["src"]
 
     @property
     def out_degree(self):
         """Number of out-arcs of each node, int64."""
-        return np.diff(self._offsets)
+        return np.diff(self._indptr)
 
     @property
     def in_degree(self):
         """Number of in-arcs of each node, int64."""
         if "indeg" not in self._cache:
-            self._cache["indeg"] = _readonly(np.bincount(self._targets, minlength=self.n_nodes).astype(np.int64))
+            self._cache["indeg"] = _readonly(np.bincount(self._indices, minlength=self.n_nodes).astype(np.int64))
         return self._cache["indeg"]
 
     @property
-    def degree(self):
-        """Out-degree (for an undirected graph, the degree)."""
-        return self.out_degree
-
     def community_sizes(self):
         """Number of nodes in each community, int64 array indexed by label."""
         return np.bincount(self._community, minlength=self.n_communities)
 
-    def reverse(self):
-        """Return ``(offsets, sources, arc_index)``: the in-arcs of each node in CSR form.
+    def _in_arcs(self):
+        """``(indptr, sources, arc_index)``: the in-arcs of each node in CSR form (cached).
 
         ``arc_index[j]`` is the position in the forward arrays of the j-th in-arc,
         so ``prob[arc_index]`` gives the in-arcs' probabilities and their coins use
-        the forward arc number. Cached.
+        the forward arc number (what reverse-reachable sampling needs).
         """
         if "reverse" not in self._cache:
-            order = np.argsort(self._targets, kind="stable").astype(np.int64)
-            counts = np.bincount(self._targets, minlength=self.n_nodes)
+            order = np.argsort(self._indices, kind="stable").astype(np.int64)
+            counts = np.bincount(self._indices, minlength=self.n_nodes)
             roff = np.zeros(self.n_nodes + 1, dtype=np.int64)
             np.cumsum(counts, out=roff[1:])
             self._cache["reverse"] = (_readonly(roff), _readonly(self.arc_sources[order]), _readonly(order))
         return self._cache["reverse"]
 
+    def reverse(self):
+        """Return the graph with every arc reversed (each keeps its probability), like ``networkx.reverse``.
+
+        Nodes, communities and ids are unchanged; arc ``u -> v`` with probability ``p``
+        becomes ``v -> u`` with probability ``p``. An undirected graph is its own reverse.
+
+        Examples
+        --------
+        >>> import microviral as mv
+        >>> g = mv.CommunityGraph.from_edges([0, 0], [1, 2], prob=[0.5, 0.25])
+        >>> r = g.reverse()
+        >>> r.indptr.tolist(), r.indices.tolist(), r.prob.tolist()
+        ([0, 0, 1, 2], [0, 0], [0.5, 0.25])
+        """
+        indptr, sources, order = self._in_arcs()
+        return CommunityGraph._trusted(indptr, sources, self._prob[order], self._community, self._names,
+                                       self._node_ids, self._directed, self._info)
+
     def fingerprint(self):
         """SHA-256 of the arrays that determine a cascade (structure, probabilities, labels)."""
         if "sha" not in self._cache:
             h = hashlib.sha256()
-            for arr in (self._offsets, self._targets, self._prob, self._community):
+            for arr in (self._indptr, self._indices, self._prob, self._community):
                 h.update(arr.tobytes())
             h.update(repr((self._names, self._directed)).encode())
             self._cache["sha"] = h.hexdigest()
@@ -715,7 +733,7 @@ class CommunityGraph:
         if isinstance(prob, (numbers.Real, np.floating)) and not isinstance(prob, (bool, np.bool_)):
             prob = np.full(self.n_arcs, check_probability(prob, "prob"))
         prob = np.array(check_probability_array(prob, "prob", self.n_arcs))  # never share the caller's array
-        g = CommunityGraph._trusted(self._offsets, self._targets, prob, self._community, self._names,
+        g = CommunityGraph._trusted(self._indptr, self._indices, prob, self._community, self._names,
                                     self._node_ids, self._directed, self._info)
         for key in ("src", "indeg", "reverse", "id_index"):
             if key in self._cache:
@@ -725,7 +743,7 @@ class CommunityGraph:
     def with_community(self, community, community_names=None):
         """Return a copy with other community labels."""
         labels, names = _labels(community, self.n_nodes, community_names, self._node_ids)
-        g = CommunityGraph._trusted(self._offsets, self._targets, self._prob, labels, names, self._node_ids,
+        g = CommunityGraph._trusted(self._indptr, self._indices, self._prob, labels, names, self._node_ids,
                                     self._directed, self._info)
         return g
 
@@ -745,7 +763,7 @@ class CommunityGraph:
         """
         import networkx as nx
 
-        src, dst, p = self.arc_sources, self._targets, self._prob
+        src, dst, p = self.arc_sources, self._indices, self._prob
         directed = self._directed or as_directed
         G = nx.DiGraph() if directed else nx.Graph()
         ids = self.node_ids.tolist()
@@ -778,21 +796,30 @@ class CommunityGraph:
     def __reduce__(self):
         return (
             _rebuild,
-            (self._offsets, self._targets, self._prob, self._community, self._names, self._node_ids,
+            (self._indptr, self._indices, self._prob, self._community, self._names, self._node_ids,
              self._directed, self._info),
         )
 
 
-def _rebuild(offsets, targets, prob, labels, names, node_ids, directed, info):
-    return CommunityGraph._trusted(offsets, targets, prob, labels, names, node_ids, directed, info)
+def _prob_values(prob, size):
+    """Per-edge probabilities from ``prob``: None (0.1 each), one float, or an array of ``size`` values."""
+    if prob is None:
+        return np.full(size, 0.1)
+    if isinstance(prob, (numbers.Real, np.floating)) and not isinstance(prob, (bool, np.bool_)):
+        return np.full(size, check_probability(prob, "prob"))
+    return check_probability_array(prob, "prob", size)
+
+
+def _rebuild(indptr, indices, prob, labels, names, node_ids, directed, info):
+    return CommunityGraph._trusted(indptr, indices, prob, labels, names, node_ids, directed, info)
 
 
 def _csr(src, dst, prob, n_nodes):
     """Sort arcs by (source, target) into CSR arrays."""
     # one int64 key sorts ~3x faster than lexsort on two arrays; arcs are distinct, so no ties
     order = np.argsort(src.astype(np.int64) * n_nodes + dst, kind="stable")
-    targets = dst[order].astype(np.int32)
+    indices = dst[order].astype(np.int32)
     counts = np.bincount(src, minlength=n_nodes)
-    offsets = np.zeros(n_nodes + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    return offsets, targets, np.ascontiguousarray(prob[order], dtype=np.float64)
+    indptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return indptr, indices, np.ascontiguousarray(prob[order], dtype=np.float64)

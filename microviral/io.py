@@ -46,7 +46,7 @@ import numpy as np
 from ._validation import _describe, check_probability
 from .graph import CommunityGraph, DataWarning
 
-__all__ = ["read_edgelist", "read_communities", "write_edgelist", "write_communities"]
+__all__ = ["read_edgelist", "read_communities", "write_edgelist", "write_communities", "column_names"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _WS = "whitespace"
@@ -225,7 +225,8 @@ def _read_typed(text, delimiter, comments, n_columns, header):
         return None
     if hdr == 0 and any(str(c).startswith("Unnamed: ") for c in frame.columns):
         return None
-    return [frame.iloc[:, j].to_numpy() for j in range(frame.shape[1])], (0 if hdr is None else 1)
+    names = None if hdr is None else [str(c) for c in frame.columns]
+    return [frame.iloc[:, j].to_numpy() for j in range(frame.shape[1])], (0 if hdr is None else 1), names
 
 
 def _first_row(text, delimiter, comments):
@@ -246,9 +247,10 @@ class _Table:
         self.delimiter = _detect_delimiter(text, comments) if delimiter is None else delimiter
         self._skip = 0
         self._lines = None
+        self.names = None  # the header's fields, when there is a header
         typed = _read_typed(text, self.delimiter, comments, n_columns, header) if _FAST else None
         if typed is not None:
-            self.columns, self._skip = typed
+            self.columns, self._skip, self.names = typed
             self.n_rows = self.columns[0].size
             return
         fields = _tokenize_fast(text, self.delimiter, comments) if _FAST else None
@@ -261,7 +263,7 @@ class _Table:
                     got = len(row) if "" not in row else f"{len(row)} with an empty one"
                     hint = ""
                     if len(row) == 3 and 3 not in n_columns and what.startswith("source"):
-                        hint = " Pass prob='column' to read a third column as probabilities."
+                        hint = " Pass prob='<column name>' (e.g. prob='prob') to read a third column as probabilities."
                     raise ValueError(
                         f"{path}, line {line}: expected {want} columns ({what}), got {got}: {shown[:80]!r}.{hint}"
                     )
@@ -274,6 +276,7 @@ class _Table:
         if header is None:
             header = fields.shape[0] >= 2 and _looks_like_header(fields)
         if header and fields.shape[0]:
+            self.names = [str(f) for f in fields[0]]
             fields = fields[1:]
             self._skip = 1
         self.columns = [fields[:, j] for j in range(fields.shape[1])]
@@ -408,6 +411,27 @@ def _read_label_table(path, name, *, delimiter, header, comments):
     return ids, labels, table
 
 
+def column_names(path, *, delimiter=None, header=None, comments="#"):
+    """The header's fields of an edge-list or community file, or None when it has no header.
+
+    The header is detected (or given) by the same rules as :func:`read_edgelist`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from microviral.io import column_names
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "edges.csv"
+    >>> _ = p.write_text("src,dst,weight\\n1,2,0.5\\n")
+    >>> column_names(p)
+    ['src', 'dst', 'weight']
+    """
+    delimiter = _check_delimiter(delimiter)
+    comments = _check_comments(comments)
+    table = _read_table(path, "path", delimiter=delimiter, header=header, comments=comments, n_columns=(2, 3),
+                        what="source target [probability]")
+    return table.names
+
+
 def read_edgelist(path, *, directed=True, community=None, delimiter=None, header=None, comments="#", prob=None,
                   self_loops="drop", duplicates="drop"):
     """Read a graph from an edge-list file (whitespace-separated or CSV, plain or gzip).
@@ -415,8 +439,8 @@ def read_edgelist(path, *, directed=True, community=None, delimiter=None, header
     Parameters
     ----------
     path : str or os.PathLike
-        One edge per line, ``<source> <target>`` (plus ``<probability>`` with
-        ``prob="column"``). See the module documentation for the format rules
+        One edge per line, ``<source> <target>`` (plus ``<probability>`` when
+        ``prob`` is a column name). See the module documentation for the format rules
         (comments, header detection, delimiters, gzip, id types).
     directed : bool, default True
         If False, each line is an undirected edge: two arcs with independent coins.
@@ -438,9 +462,11 @@ def read_edgelist(path, *, directed=True, community=None, delimiter=None, header
         (see the module documentation).
     comments : str or None, default "#"
         Text from this character to the end of a line is ignored.
-    prob : None, float or "column"
+    prob : None, float or str
         None gives every arc probability 0.1; a float gives every arc that
-        probability; ``"column"`` reads a third column (each in [0, 1]).
+        probability; a str reads the probabilities from the input: a third column
+        (each in [0, 1]) of that name. When the file has a header, its third field
+        must be that name; without a header any name (e.g. ``"prob"``) is taken.
     self_loops : {"drop", "raise"}, default "drop"
         Self-loops are dropped and counted (a :class:`DataWarning` naming the
         file, and ``graph.info["self_loops_dropped"]``), or rejected with their line.
@@ -470,7 +496,7 @@ def read_edgelist(path, *, directed=True, community=None, delimiter=None, header
     >>> import microviral as mv, tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "edges.txt"
     >>> _ = p.write_text("# a comment\\n10 20 0.5\\n20 30 0.25\\n")
-    >>> g = mv.read_edgelist(p, prob="column")
+    >>> g = mv.read_edgelist(p, prob="prob")
     >>> g.n_nodes, g.n_arcs, g.node_ids.tolist(), g.prob.tolist()
     (3, 2, [10, 20, 30], [0.5, 0.25])
     >>> g.index_of([30, 10]).tolist()
@@ -482,11 +508,10 @@ def read_edgelist(path, *, directed=True, community=None, delimiter=None, header
         raise ValueError(f"'self_loops' must be 'drop' or 'raise'. Got {self_loops!r} instead.")
     if not isinstance(duplicates, str) or duplicates not in ("drop", "combine", "raise"):
         raise ValueError(f"'duplicates' must be 'drop', 'combine' or 'raise'. Got {duplicates!r} instead.")
-    prob_column = False
-    if isinstance(prob, str):
-        if prob != "column":
-            raise ValueError(f"'prob' must be None, a float in [0, 1] or 'column'. Got {prob!r} instead.")
-        prob_column = True
+    prob_column = isinstance(prob, str)
+    if prob_column:
+        if not prob:
+            raise ValueError("'prob' as a column name must not be empty. Got ''.")
     elif prob is not None:
         prob = check_probability(prob, "prob")
     delimiter = _check_delimiter(delimiter)
@@ -499,6 +524,9 @@ def read_edgelist(path, *, directed=True, community=None, delimiter=None, header
     table = _read_table(path, "path", delimiter=delimiter, header=header, comments=comments, n_columns=n_columns,
                         what=what)
     n_edges = table.n_rows
+    if prob_column and table.names is not None and table.names[2] != prob:
+        raise ValueError(f"{table.path}: 'prob' names the probability column {prob!r}, but the header's third "
+                         f"column is {table.names[2]!r}. Pass prob={table.names[2]!r}.")
     if prob_column:
         edge_prob = _parse_prob(table, 2) if n_edges else np.empty(0)
     else:
@@ -606,7 +634,7 @@ def _fmt(values):
     return [str(v) for v in np.asarray(values).tolist()]
 
 
-def write_edgelist(graph, path, *, prob=False, delimiter=None):
+def write_edgelist(graph, path, *, prob=None, delimiter=None):
     """Write a graph's edges to a text file, one ``<source> <target>`` per line.
 
     Node ids are written as ``graph.node_ids``. An undirected graph writes each
@@ -619,9 +647,10 @@ def write_edgelist(graph, path, *, prob=False, delimiter=None):
     ----------
     graph : CommunityGraph
     path : str or os.PathLike
-    prob : bool, default False
-        Also write each edge's probability as a third column (read it back with
-        ``prob="column"``); floats are written in shortest round-trip form.
+    prob : None or str
+        A str also writes each edge's probability as a third column of that name
+        (named in the first line's comment; read it back with the same ``prob``);
+        floats are written in shortest round-trip form. None writes two columns.
     delimiter : str, optional
         ``" "`` (default), ``","``, ``"\\t"``, ``";"`` or ``"|"``.
 
@@ -630,7 +659,7 @@ def write_edgelist(graph, path, *, prob=False, delimiter=None):
     TypeError
         ``graph`` is not a CommunityGraph or ``path`` not a path.
     ValueError
-        A node id would not read back as one field, or (with ``prob=True``) the
+        A node id would not read back as one field, or (with a ``prob`` column) the
         two arcs of an undirected edge carry different probabilities.
 
     Examples
@@ -638,42 +667,46 @@ def write_edgelist(graph, path, *, prob=False, delimiter=None):
     >>> import microviral as mv, tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "g.txt"
     >>> g = mv.CommunityGraph.from_edges([0, 1], [1, 2], prob=[0.5, 0.25])
-    >>> mv.write_edgelist(g, p, prob=True)
+    >>> mv.write_edgelist(g, p, prob="prob")
     >>> print(p.read_text().splitlines()[1:])
     ['0 1 0.5', '1 2 0.25']
-    >>> mv.read_edgelist(p, prob="column").prob.tolist()
+    >>> mv.read_edgelist(p, prob="prob").prob.tolist()
     [0.5, 0.25]
     """
     _check_graph(graph)
     path = _check_path(path, "path")
-    if not isinstance(prob, (bool, np.bool_)):
-        raise TypeError(f"'prob' must be a bool. Got {_describe(prob)} instead.")
+    if prob is not None and not isinstance(prob, str):
+        raise TypeError(f"'prob' must be None or a column name (str). Got {_describe(prob)} instead.")
+    if prob is not None:
+        _check_tokens([prob], "the 'prob' column name", " ")
     ids = graph.node_ids
     delimiter = _writer_delimiter(delimiter, ids.tolist() if ids.dtype.kind not in "iu" else [])
     if ids.dtype.kind not in "iu":
         _check_tokens(ids.tolist(), "node id", delimiter)
     src = graph.arc_sources.astype(np.int64)
-    dst = graph.targets.astype(np.int64)
+    dst = graph.indices.astype(np.int64)
     p = graph.prob
     if not graph.directed:
-        if prob:
+        if prob is not None:
             n = graph.n_nodes
             order_f = np.argsort(src * n + dst)
             order_b = np.argsort(dst * n + src)
             if not np.array_equal(p[order_f], p[order_b]):
                 raise ValueError(
                     "'graph' is undirected but the two arcs of some edge carry different probabilities; "
-                    "write it with prob=False, or write a directed copy."
+                    "write it with prob=None, or write a directed copy."
                 )
         keep = src < dst
         src, dst, p = src[keep], dst[keep], p[keep]
     id_text = _fmt(ids)                       # each id formatted once, then looked up per edge
     columns = [(id_text, src), (id_text, dst)]
-    if prob:
+    if prob is not None:
         uniq, inverse = np.unique(p, return_inverse=True)
         columns.append(([repr(x) for x in uniq.tolist()], inverse.reshape(-1)))
     kind = "directed" if graph.directed else "undirected"
     head = f"# microviral edge list: {kind}, {graph.n_nodes} nodes, {src.size} edges"
+    if prob is not None:
+        head += f"; third column: {prob}"
     _write_lines(path, head, columns, delimiter)
 
 

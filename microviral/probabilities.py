@@ -16,7 +16,7 @@ from ._rng import check_rng
 from ._validation import _describe, as_1d_array, check_probability, check_probability_array
 from .graph import CommunityGraph
 
-__all__ = ["uniform", "weighted_cascade", "trivalency", "from_array", "resonance", "by_community"]
+__all__ = ["uniform", "weighted_cascade", "trivalency", "from_array", "resonance", "per_community"]
 
 
 def _check_graph(graph):
@@ -50,7 +50,7 @@ def weighted_cascade(graph):
     """
     _check_graph(graph)
     indeg = graph.in_degree
-    return graph.with_prob(1.0 / indeg[graph.targets])
+    return graph.with_prob(1.0 / indeg[graph.indices])
 
 
 def trivalency(graph, rng=None, values=(0.1, 0.01, 0.001)):
@@ -95,11 +95,11 @@ def from_array(graph, values, *, per="arc"):
         return graph.with_prob(check_probability_array(values, "values", graph.n_arcs))
     if per == "head":
         node_p = check_probability_array(values, "values", graph.n_nodes)
-        return graph.with_prob(node_p[graph.targets])
+        return graph.with_prob(node_p[graph.indices])
     raise ValueError(f"'per' must be 'arc' or 'head'. Got {per!r}.")
 
 
-def by_community(graph, p):
+def per_community(graph, p):
     """Arc ``u -> v`` gets ``p[community of v]``: a per-community resonance.
 
     ``p`` is a sequence indexed by label or a dict from community name (or label)
@@ -109,7 +109,7 @@ def by_community(graph, p):
     --------
     >>> import microviral as mv
     >>> g = mv.CommunityGraph.from_edges([0, 1], [1, 2], community=["x", "x", "y"])
-    >>> mv.probabilities.by_community(g, {"x": 0.2, "y": 0.05}).prob.tolist()
+    >>> mv.probabilities.per_community(g, {"x": 0.2, "y": 0.05}).prob.tolist()
     [0.2, 0.05]
     """
     _check_graph(graph)
@@ -122,7 +122,7 @@ def by_community(graph, p):
             raise ValueError(f"'p' must give a probability for every community. Missing {missing}.")
     else:
         per = check_probability_array(p, "p", graph.n_communities)
-    return graph.with_prob(per[graph.community[graph.targets]])
+    return graph.with_prob(per[graph.community[graph.indices]])
 
 
 def resonance(graph, target, p_in, p_out):
@@ -145,4 +145,4 @@ def resonance(graph, target, p_in, p_out):
     p_in = check_probability(p_in, "p_in")
     p_out = check_probability(p_out, "p_out")
     mask = graph.target_mask(target)
-    return graph.with_prob(np.where(mask[graph.targets], p_in, p_out))
+    return graph.with_prob(np.where(mask[graph.indices], p_in, p_out))

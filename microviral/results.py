@@ -147,7 +147,7 @@ class CascadeResult:
         import pandas as pd
 
         if self.community_activated is None:
-            raise ValueError("This result has no per-community counts; run simulate(..., by_community=True).")
+            raise ValueError("This result has no per-community counts; run simulate(..., count_communities=True).")
         names = self.community_names or tuple(range(self.community_activated.shape[1]))
         sizes = self.provenance.get("community_sizes")
         rows = []

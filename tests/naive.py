@@ -15,15 +15,15 @@ def live_arcs(graph, key):
 def cascade(graph, seeds, key, target_mask, max_rounds=None):
     """Breadth-first spread over the live arcs of one world; returns layers (list of sets)."""
     live = live_arcs(graph, key)
-    offsets, targets = graph.offsets, graph.targets
+    indptr, indices = graph.indptr, graph.indices
     active = set(int(s) for s in seeds)
     layers = [sorted(active)]
     frontier = list(layers[0])
     while frontier and (max_rounds is None or len(layers) - 1 < max_rounds):
         new = []
         for u in frontier:
-            for e in range(offsets[u], offsets[u + 1]):
-                v = int(targets[e])
+            for e in range(indptr[u], indptr[u + 1]):
+                v = int(indices[e])
                 if live[e] and v not in active:
                     active.add(v)
                     new.append(v)
@@ -51,8 +51,8 @@ def exact_expectations(graph, seeds, target_mask):
         stack = list(active)
         while stack:
             u = stack.pop()
-            for e in range(graph.offsets[u], graph.offsets[u + 1]):
-                v = int(graph.targets[e])
+            for e in range(graph.indptr[u], graph.indptr[u + 1]):
+                v = int(graph.indices[e])
                 if live[e] and v not in active:
                     active.add(v)
                     stack.append(v)

@@ -62,32 +62,32 @@ ENGINE_CASES = textwrap.dedent('''
     for trial in range(200):
         n = int(rng.integers(1, 9))
         deg = rng.integers(0, 4, size=n)
-        offsets = np.concatenate([[0], np.cumsum(deg)]).astype(np.int64)
-        m = int(offsets[-1])
-        targets = rng.integers(0, n, size=m).astype(np.int64)
+        indptr = np.concatenate([[0], np.cumsum(deg)]).astype(np.int64)
+        m = int(indptr[-1])
+        indices = rng.integers(0, n, size=m).astype(np.int64)
         what = trial % 8
         if what == 1 and m:
-            targets[rng.integers(m)] = BIG[trial % len(BIG)] % (2**63) if trial % 3 else -1
+            indices[rng.integers(m)] = BIG[trial % len(BIG)] % (2**63) if trial % 3 else -1
         elif what == 2 and n > 1:
-            offsets[1] = offsets[-1] + 1
+            indptr[1] = indptr[-1] + 1
         elif what == 3:
-            offsets[-1] += 1 + trial % 3
+            indptr[-1] += 1 + trial % 3
         elif what == 4 and m:
-            targets[rng.integers(m)] = n
+            indices[rng.integers(m)] = n
         elif what == 5:
-            offsets = offsets - 1
+            indptr = indptr - 1
         elif what == 6:
-            offsets = offsets.astype(np.uint64) if offsets.min() >= 0 else offsets
-            targets = targets.astype(np.uint64) + np.uint64(2**63)
+            indptr = indptr.astype(np.uint64) if indptr.min() >= 0 else indptr
+            indices = indices.astype(np.uint64) + np.uint64(2**63)
         elif what == 7:
-            offsets = offsets.astype(np.float64); offsets[-1] = np.nan
+            indptr = indptr.astype(np.float64); indptr[-1] = np.nan
         dtype = [np.int8, np.int16, np.int32, np.int64, np.uint32, np.float32][trial % 6]
         with np.errstate(all="ignore"):
-            t_cast = targets.astype(dtype) if what != 6 else targets
+            t_cast = indices.astype(dtype) if what != 6 else indices
         prob = rng.choice([0.0, 0.5, 1.0, np.nan, -0.1, 1.1, np.inf, 5e-324, 1 - 1e-16], size=m)
         if trial % 4:
             prob = np.clip(np.nan_to_num(prob, nan=0.5, posinf=1.0), 0, 1)
-        g = case(f"csr {trial}", lambda: mv.CommunityGraph(offsets, t_cast, prob=prob, directed=bool(trial % 5)))
+        g = case(f"csr {trial}", lambda: mv.CommunityGraph(indptr, t_cast, prob=prob, directed=bool(trial % 5)))
         if g is not None:
             for seeds in ([0], [n - 1], list(range(n)), [n], [-1], [2**32], [0, 0], np.array([2**63], dtype=np.uint64)):
                 case(f"simulate {trial} {seeds}", lambda: mv.simulate(g, seeds, n_runs=17, rng=trial),
@@ -117,9 +117,9 @@ ENGINE_CASES = textwrap.dedent('''
                dict(rng=2**200), dict(rng=-(2**200))):
         case(f"simulate {kw}", lambda: mv.simulate(small, [0], **kw), reach_ok(3, 1))
     # a caller reusing their arrays after construction must not reach the kernel
-    offsets, targets = np.array([0, 1, 2, 3]), np.array([1, 2, 0])
-    g = mv.CommunityGraph(offsets, targets, prob=np.ones(3))
-    offsets[:] = [0, 10**9, -(10**9), 3]; targets[:] = [10**9, -5, 2**31 - 1]
+    indptr, indices = np.array([0, 1, 2, 3]), np.array([1, 2, 0])
+    g = mv.CommunityGraph(indptr, indices, prob=np.ones(3))
+    indptr[:] = [0, 10**9, -(10**9), 3]; indices[:] = [10**9, -5, 2**31 - 1]
     case("arrays reused", lambda: mv.simulate(g, [0], n_runs=5, rng=0), reach_ok(3, 1))
     finish()
 ''')
@@ -154,7 +154,7 @@ INPUT_CASES = textwrap.dedent('''
     }
     for name, data in blobs.items():
         path = write(name + (".gz" if name.startswith("gz") else ".txt"), data)
-        for kw in (dict(), dict(directed=False), dict(prob="column"), dict(header=True), dict(delimiter=",")):
+        for kw in (dict(), dict(directed=False), dict(prob="prob"), dict(header=True), dict(delimiter=",")):
             case(f"read_edgelist {name} {kw}", lambda: mv.read_edgelist(path, **kw))
         case(f"read_communities {name}", lambda: mv.read_communities(path))
         case(f"read_edgelist {name} community", lambda: mv.read_edgelist(write("e.txt", b"0 1\\n"), community=path))

@@ -35,13 +35,13 @@ def test_loader_counts_match_the_readme(name):
     assert (g.directed, g.n_nodes, g.n_arcs) == (directed, n_nodes, n_arcs)
     assert np.all(g.prob == 0.1)
     if sizes is not None:
-        assert dict(zip(g.community_names, g.community_sizes().tolist())) == sizes
+        assert dict(zip(g.community_names, g.community_sizes.tolist())) == sizes
 
 
 def test_email_departments():
     g = datasets.load_email_eu_core()
     assert g.community_names == tuple(range(42))
-    sizes = g.community_sizes()
+    sizes = g.community_sizes
     assert (sizes.min(), sizes.max(), sizes.sum()) == (1, 109, 1005)
     assert g.info["self_loops_dropped"] == 642
     assert g.node_ids.tolist() == list(range(1005))

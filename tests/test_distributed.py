@@ -110,7 +110,7 @@ def test_long_cascades_pad_per_round_counts_like_local(client):
 
 
 def test_options_travel_to_the_workers(client, graph):
-    kw = dict(n_runs=300, target=2, rng=np.random.SeedSequence(5), max_rounds=2, by_community=False)
+    kw = dict(n_runs=300, target=2, rng=np.random.SeedSequence(5), max_rounds=2, count_communities=False)
     ref = mv.simulate(graph, [7, 8], **kw)
     kw["rng"] = np.random.SeedSequence(5)
     res = mv.simulate(graph, [7, 8], backend="dask", client=client, chunk_size=45, **kw)

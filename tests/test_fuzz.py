@@ -215,21 +215,21 @@ def check_graph(g):
     assert isinstance(g, mv.CommunityGraph)
     n, m = g.n_nodes, g.n_arcs
     assert n >= 1
-    for arr, dtype, size in ((g.offsets, np.int64, n + 1), (g.targets, np.int32, m), (g.prob, np.float64, m),
+    for arr, dtype, size in ((g.indptr, np.int64, n + 1), (g.indices, np.int32, m), (g.prob, np.float64, m),
                              (g.community, np.int32, n)):
         assert arr.dtype == dtype and arr.shape == (size,)
         assert arr.flags.c_contiguous and not arr.flags.writeable
         assert arr.dtype.isnative
-    assert g.offsets[0] == 0 and g.offsets[-1] == m and np.all(np.diff(g.offsets) >= 0)
+    assert g.indptr[0] == 0 and g.indptr[-1] == m and np.all(np.diff(g.indptr) >= 0)
     if m:
-        assert g.targets.min() >= 0 and g.targets.max() < n
+        assert g.indices.min() >= 0 and g.indices.max() < n
         assert np.all(np.isfinite(g.prob)) and g.prob.min() >= 0 and g.prob.max() <= 1
     assert g.n_communities >= 1
     assert g.community.min() >= 0 and g.community.max() < g.n_communities
     assert len(g.node_ids) == n
     if not g.directed:  # the arc set is symmetric (a raw-CSR self-loop is its own reverse)
         src = g.arc_sources.astype(np.int64)
-        dst = g.targets.astype(np.int64)
+        dst = g.indices.astype(np.int64)
         assert np.array_equal(np.sort(src * n + dst), np.sort(dst * n + src))
     return g
 
@@ -278,31 +278,31 @@ def small_graphs(draw, max_nodes=8):
 def csr_args(draw):
     n = draw(st.integers(1, 6))
     degrees = np.array(draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)), dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(degrees)]).astype(np.int64)
-    m = int(offsets[-1])
-    targets = np.array(draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)), dtype=np.int64)
+    indptr = np.concatenate([[0], np.cumsum(degrees)]).astype(np.int64)
+    m = int(indptr[-1])
+    indices = np.array(draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)), dtype=np.int64)
     # at most one structural defect, so that the check that catches it is the one exercised
     defect = draw(st.sampled_from([None] * 6 + ["start", "step", "end", "target_lo", "target_hi", "empty", "one"]))
     if defect == "start":
-        offsets = offsets + draw(st.sampled_from([1, -1]))
+        indptr = indptr + draw(st.sampled_from([1, -1]))
     elif defect == "step" and n >= 2:
-        offsets[1] = offsets[2] + 1
+        indptr[1] = indptr[2] + 1
     elif defect == "end":
-        offsets[-1] += draw(st.sampled_from([1, -1]))
+        indptr[-1] += draw(st.sampled_from([1, -1]))
     elif defect == "target_lo" and m:
-        targets[draw(st.integers(0, m - 1))] = -1
+        indices[draw(st.integers(0, m - 1))] = -1
     elif defect == "target_hi" and m:
-        targets[draw(st.integers(0, m - 1))] = n
+        indices[draw(st.integers(0, m - 1))] = n
     elif defect == "empty":
-        offsets = offsets[:0]
+        indptr = indptr[:0]
     elif defect == "one":
-        offsets, targets = offsets[:1], targets[:0]
+        indptr, indices = indptr[:1], indices[:0]
     dtype = draw(st.sampled_from(["i8", "i4", "u8", "f8", ">i8", "i2"]))
     if np.dtype(dtype).kind == "u":
-        dtype = dtype if (offsets.min(initial=0) >= 0 and targets.min(initial=0) >= 0) else "i8"
+        dtype = dtype if (indptr.min(initial=0) >= 0 and indices.min(initial=0) >= 0) else "i8"
     return dict(
-        offsets=draw(maybe(layouts(offsets.astype(dtype)))),
-        targets=draw(maybe(layouts(targets.astype(dtype)))),
+        indptr=draw(maybe(layouts(indptr.astype(dtype)))),
+        indices=draw(maybe(layouts(indices.astype(dtype)))),
         prob=draw(maybe(prob_arrays(m))),
         community=draw(labels(n)),
         community_names=draw(st.one_of(st.none(), st.none(), st.none(), st.just(["a", "b", "c", "d"]),
@@ -318,21 +318,21 @@ def csr_args(draw):
 @settings(max_examples=examples(300))
 @given(csr_args())
 def test_community_graph_constructor(kwargs):
-    offsets = kwargs.pop("offsets")
-    targets = kwargs.pop("targets")
-    snapshot = [np.array(a, copy=True) if isinstance(a, np.ndarray) else None for a in (offsets, targets)]
-    g = attempt(lambda: mv.CommunityGraph(offsets, targets, **kwargs),
-                ["offsets", "targets", "prob", "community", "community_names", "node_ids", "directed", "graph"])
+    indptr = kwargs.pop("indptr")
+    indices = kwargs.pop("indices")
+    snapshot = [np.array(a, copy=True) if isinstance(a, np.ndarray) else None for a in (indptr, indices)]
+    g = attempt(lambda: mv.CommunityGraph(indptr, indices, **kwargs),
+                ["indptr", "indices", "prob", "community", "community_names", "node_ids", "directed", "graph"])
     if g is None:
         return
     check_graph(g)
-    assert np.array_equal(g.offsets, np.asarray(offsets))
-    assert np.array_equal(g.targets, np.asarray(targets))
+    assert np.array_equal(g.indptr, np.asarray(indptr))
+    assert np.array_equal(g.indices, np.asarray(indices))
     # the caller's arrays are neither changed nor shared
-    for before, arr in zip(snapshot, (offsets, targets)):
+    for before, arr in zip(snapshot, (indptr, indices)):
         if before is not None:
             assert np.array_equal(before, arr)
-            assert not np.shares_memory(arr, g.offsets) and not np.shares_memory(arr, g.targets)
+            assert not np.shares_memory(arr, g.indptr) and not np.shares_memory(arr, g.indices)
 
 
 @st.composite
@@ -373,7 +373,7 @@ def test_from_edges(kwargs):
     given_pairs = set(zip(s.tolist(), d.tolist()))
     if not g.directed:
         given_pairs |= set(zip(d.tolist(), s.tolist()))
-    arcs = set(zip(g.arc_sources.tolist(), g.targets.tolist()))
+    arcs = set(zip(g.arc_sources.tolist(), g.indices.tolist()))
     assert arcs <= given_pairs
     assert len(arcs) == g.n_arcs  # no duplicates survive
     assert all(u != v for u, v in arcs)
@@ -409,7 +409,7 @@ def nx_graphs(draw):
        st.one_of(st.none(), st.just("p"), st.floats(), hostile))
 def test_from_networkx(G, community, prob):
     g = attempt(lambda: mv.CommunityGraph.from_networkx(G, community=community, prob=prob),
-                ["G", "community", "prob", "node_ids", "graph", "default_prob"])
+                ["G", "community", "prob", "node_ids", "graph"])
     if g is None:
         return
     check_graph(g)
@@ -425,7 +425,7 @@ def sparse_args(draw):
     dense = draw(hnp.arrays(dtype, (rows, cols), elements=None))
     fmt = draw(st.sampled_from(["csr_array", "csc_array", "coo_array", "csr_matrix", "lil_array", "dok_array"]))
     return dict(matrix=getattr(sp, fmt)(dense), community=draw(labels(rows)), directed=draw(maybe(st.booleans())),
-                prob=draw(st.one_of(st.none(), st.just("data"), st.floats(), hostile)))
+                prob=draw(st.one_of(st.none(), st.just("weight"), st.floats(), hostile)))
 
 
 @settings(max_examples=examples(200))
@@ -452,7 +452,7 @@ def test_from_scipy_and_networkx_refuse_non_graphs():
 
 
 @settings(max_examples=examples(300))
-@given(small_graphs(), st.sampled_from(["uniform", "weighted_cascade", "trivalency", "from_array", "by_community",
+@given(small_graphs(), st.sampled_from(["uniform", "weighted_cascade", "trivalency", "from_array", "per_community",
                                         "resonance", "with_prob", "with_community"]), st.data())
 def test_probability_models(g, model, data):
     P = mv.probabilities
@@ -472,10 +472,10 @@ def test_probability_models(g, model, data):
         values = data.draw(maybe(st.one_of(prob_arrays(m), prob_arrays(n))))
         per = data.draw(maybe(st.sampled_from(["arc", "head"])))
         fn, names = (lambda: P.from_array(g, values, per=per)), ["values", "per"]
-    elif model == "by_community":
+    elif model == "per_community":
         p = data.draw(maybe(st.one_of(prob_arrays(c), st.dictionaries(st.sampled_from(["x", "y", "z", 0, 7]),
                                                                       st.floats(), max_size=3))))
-        fn, names = (lambda: P.by_community(g, p)), ["p", "p['x']", "p['y']", "p['z']", "p[0]", "p[7]"]
+        fn, names = (lambda: P.per_community(g, p)), ["p", "p['x']", "p['y']", "p['z']", "p[0]", "p[7]"]
     elif model == "resonance":
         t = data.draw(target)
         p_in, p_out = data.draw(maybe(st.floats())), data.draw(maybe(st.floats()))
@@ -491,7 +491,7 @@ def test_probability_models(g, model, data):
     assert g.fingerprint() == before  # the input graph is never changed
     if h is not None:
         check_graph(h)
-        assert np.array_equal(h.offsets, g.offsets) and np.array_equal(h.targets, g.targets)
+        assert np.array_equal(h.indptr, g.indptr) and np.array_equal(h.indices, g.indices)
     with pytest.raises(TypeError, match="'graph'"):
         P.weighted_cascade(data.draw(hostile))
 
@@ -534,7 +534,7 @@ def simulate_args(draw, g):
                        bad=st.one_of(st.integers(-5, -1), hostile, st.just(np.random.RandomState(0))))),
         max_rounds=draw(maybe(st.one_of(st.none(), st.integers(0, 4), st.integers(2**62, 2**80)),
                               bad=st.one_of(st.just(-1), hostile))),
-        by_community=draw(maybe(st.booleans())),
+        count_communities=draw(maybe(st.booleans())),
         n_threads=draw(maybe(st.sampled_from([None, 1, 2]), bad=st.one_of(st.sampled_from([0, 3, 10**6]), hostile))),
         chunk_size=draw(maybe(st.one_of(st.none(), st.integers(1, 7), st.integers(2**62, 2**80)),
                               bad=st.one_of(st.just(0), hostile))),
@@ -557,7 +557,7 @@ def test_simulate(g, data):
     n = g.n_nodes
     seeds = data.draw(maybe(index_arrays(n, lo=-1, extra=1, max_size=4, unique=True)))
     kwargs = data.draw(simulate_args(g))
-    names = ["seeds", "n_runs", "target", "rng", "max_rounds", "keys", "by_community", "n_threads", "chunk_size",
+    names = ["seeds", "n_runs", "target", "rng", "max_rounds", "keys", "count_communities", "n_threads", "chunk_size",
              "backend", "client"]
     res = attempt(lambda: mv.simulate(g, seeds, **kwargs), names, allow=(MemoryError,))
     if res is None:
@@ -653,7 +653,7 @@ def test_read_edgelist(edges, labels_file, name, data):
                                   bad=st.one_of(st.sampled_from(["ab", "a", "\n", ""]), hostile))),
         header=data.draw(maybe(st.sampled_from([None, True, False]))),
         comments=data.draw(maybe(st.sampled_from(["#", "%", None]), bad=st.one_of(st.just("##"), hostile))),
-        prob=data.draw(maybe(st.sampled_from([None, "column", 0.3]), bad=st.one_of(st.just("col"), hostile))),
+        prob=data.draw(maybe(st.sampled_from([None, "prob", 0.3]), bad=st.one_of(st.just(""), hostile))),
         self_loops=data.draw(maybe(st.just("drop"), bad=st.one_of(st.just("raise"), hostile))),
         duplicates=data.draw(maybe(st.sampled_from(["drop", "combine"]), bad=st.one_of(st.just("raise"), hostile))),
     )

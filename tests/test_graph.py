@@ -13,23 +13,23 @@ import microviral as mv
 
 def test_from_edges_builds_sorted_csr():
     g = mv.CommunityGraph.from_edges([2, 0, 0, 1], [0, 2, 1, 2], prob=[0.1, 0.2, 0.3, 0.4])
-    assert g.offsets.tolist() == [0, 2, 3, 4]
-    assert g.targets.tolist() == [1, 2, 2, 0]
+    assert g.indptr.tolist() == [0, 2, 3, 4]
+    assert g.indices.tolist() == [1, 2, 2, 0]
     assert g.prob.tolist() == [0.3, 0.2, 0.4, 0.1]
-    assert g.targets.dtype == np.int32 and g.offsets.dtype == np.int64
+    assert g.indices.dtype == np.int32 and g.indptr.dtype == np.int64
     assert g.directed and g.n_edges == 4
 
 
 def test_undirected_edge_is_two_arcs_with_the_edge_probability():
     g = mv.CommunityGraph.from_edges([0, 1], [1, 2], directed=False, prob=[0.3, 0.7])
     assert g.n_arcs == 4 and g.n_edges == 2
-    arcs = {(int(u), int(v)): float(p) for u, v, p in zip(g.arc_sources, g.targets, g.prob)}
+    arcs = {(int(u), int(v)): float(p) for u, v, p in zip(g.arc_sources, g.indices, g.prob)}
     assert arcs == {(0, 1): 0.3, (1, 0): 0.3, (1, 2): 0.7, (2, 1): 0.7}
 
 
 def test_arrays_are_read_only():
     g = mv.CommunityGraph.from_edges([0], [1])
-    for arr in (g.offsets, g.targets, g.prob, g.community):
+    for arr in (g.indptr, g.indices, g.prob, g.community):
         with pytest.raises(ValueError):
             arr[0] = 1
 
@@ -39,7 +39,7 @@ def test_self_loops_and_duplicates_are_reported_not_silent():
         g = mv.CommunityGraph.from_edges([0, 1, 0, 2], [1, 1, 1, 0], prob=[0.2, 0.5, 0.9, 0.4])
     assert g.n_arcs == 2
     assert g.info == {"self_loops_dropped": 1, "duplicates_dropped": 1}
-    assert g.prob[g.targets.tolist().index(1)] == 0.2  # first occurrence kept
+    assert g.prob[g.indices.tolist().index(1)] == 0.2  # first occurrence kept
     with pytest.raises(ValueError, match="Self-loop at edge 1"):
         mv.CommunityGraph.from_edges([0, 1], [1, 1], self_loops="raise")
     with pytest.raises(ValueError, match="Duplicate edge at position 1"):
@@ -58,7 +58,7 @@ def test_community_labels_and_names():
     g = mv.CommunityGraph.from_edges([0, 1], [1, 2], community=["niche", "bg", "niche"])
     assert g.community_names == ("bg", "niche")
     assert g.community.tolist() == [1, 0, 1]
-    assert g.community_sizes().tolist() == [1, 2]
+    assert g.community_sizes.tolist() == [1, 2]
     g2 = mv.CommunityGraph.from_edges([0, 1], [1, 2], community=[1, 0, 1], community_names=["bg", "niche"])
     assert g2.target_mask("niche").tolist() == [True, False, True]
     assert g2.target_mask(0).tolist() == [False, True, False]
@@ -104,8 +104,8 @@ def test_from_networkx_set_valued_communities_like_lfr():
 
 def test_from_scipy_matches_from_edges():
     A = sp.csr_array(([0.2, 0.5, 0.9], ([0, 1, 2], [1, 2, 0])), shape=(3, 3))
-    g = mv.CommunityGraph.from_scipy(A, prob="data")
-    assert g.targets.tolist() == [1, 2, 0]
+    g = mv.CommunityGraph.from_scipy(A, prob="weight")
+    assert g.indices.tolist() == [1, 2, 0]
     assert g.prob.tolist() == [0.2, 0.5, 0.9]
     S = A + A.T
     gu = mv.CommunityGraph.from_scipy(S, directed=False, prob=0.3)
@@ -132,10 +132,10 @@ def test_fingerprint_changes_with_probabilities():
 @pytest.mark.parametrize(
     "args,kwargs,exc,words",
     [
-        (([0, 1, 2], [1]), {}, ValueError, "'offsets' must end at len(targets) = 1"),
-        (([0, 2, 1], [1, 0]), {}, ValueError, "'offsets' must be non-decreasing"),
-        (([1, 2], [0]), {}, ValueError, "'offsets' must start at 0"),
-        (([0, 1], [5]), {}, ValueError, "'targets' must hold node indices in [0, 0]"),
+        (([0, 1, 2], [1]), {}, ValueError, "'indptr' must end at len(indices) = 1"),
+        (([0, 2, 1], [1, 0]), {}, ValueError, "'indptr' must be non-decreasing"),
+        (([1, 2], [0]), {}, ValueError, "'indptr' must start at 0"),
+        (([0, 1], [5]), {}, ValueError, "'indices' must hold node indices in [0, 0]"),
         (([0, 1, 1], [1]), {"prob": [1.5]}, ValueError, "'prob' must hold probabilities in [0, 1]"),
         (([0, 1, 1], [1]), {"prob": [np.nan]}, ValueError, "'prob' must hold finite probabilities"),
         (([0, 1, 1], [1]), {"prob": [0.1, 0.2]}, ValueError, "'prob' must have length 1"),
@@ -144,8 +144,8 @@ def test_fingerprint_changes_with_probabilities():
         (([0, 1, 1], [1]), {"directed": False}, ValueError, "not symmetric"),
         (([0, 1, 1], [1]), {"directed": "yes"}, TypeError, "'directed' must be a bool"),
         (([], []), {}, ValueError, "empty graph"),
-        (([0.5, 1], [0]), {}, ValueError, "'offsets' must hold whole numbers"),
-        (("abc", [0]), {}, TypeError, "'offsets'"),
+        (([0.5, 1], [0]), {}, ValueError, "'indptr' must hold whole numbers"),
+        (("abc", [0]), {}, TypeError, "'indptr'"),
     ],
 )
 def test_constructor_checks_every_invariant(args, kwargs, exc, words):
@@ -199,4 +199,62 @@ def test_networkx_round_trip_property(edges, directed):
     expected = {(u, v) for u, v in edges if u != v}
     if not directed:
         expected |= {(v, u) for u, v in expected}
-    assert set(zip(g.arc_sources.tolist(), g.targets.tolist())) == expected
+    assert set(zip(g.arc_sources.tolist(), g.indices.tolist())) == expected
+
+
+# ---------------------------------------------------------------------------- one name, one meaning
+def test_csr_names_follow_scipy_and_degree_is_explicit():
+    g = mv.CommunityGraph.from_edges([0, 0, 1], [1, 2, 2], prob=0.5)
+    A = sp.csr_array((g.prob, g.indices, g.indptr), shape=(3, 3))   # scipy's own names take the arrays as they are
+    assert A.toarray().tolist() == [[0, 0.5, 0.5], [0, 0, 0.5], [0, 0, 0]]
+    assert g.out_degree.tolist() == [2, 1, 0] and g.in_degree.tolist() == [0, 1, 2]
+    for gone in ("offsets", "targets", "degree"):
+        assert not hasattr(g, gone)
+    h = mv.CommunityGraph(indptr=[0, 1, 1], indices=[1])
+    assert h.indices.tolist() == [1]
+
+
+def test_community_sizes_is_a_property_like_community_names():
+    g = mv.CommunityGraph.from_edges([0], [1], n_nodes=4, community=["a", "b", "b", "b"])
+    assert g.community_sizes.tolist() == [1, 3]
+    assert dict(zip(g.community_names, g.community_sizes.tolist())) == {"a": 1, "b": 3}
+
+
+@pytest.mark.parametrize("directed", [True, False])
+def test_reverse_is_a_graph_with_every_arc_turned(directed):
+    g = mv.CommunityGraph.from_edges([0, 0, 1, 3], [1, 2, 2, 0], prob=[0.1, 0.2, 0.3, 0.4], directed=directed,
+                                     community=list("aabb"), node_ids=list("wxyz"))
+    r = g.reverse()
+    assert isinstance(r, mv.CommunityGraph) and r.directed == g.directed
+    fwd = {(int(u), int(v)): float(p) for u, v, p in zip(g.arc_sources, g.indices, g.prob)}
+    rev = {(int(v), int(u)): float(p) for u, v, p in zip(r.arc_sources, r.indices, r.prob)}
+    assert rev == fwd
+    assert np.all(np.diff(r.arc_sources) >= 0)   # a valid CSR, rebuilt through the checked constructor too
+    mv.CommunityGraph(r.indptr, r.indices, r.prob, r.community, community_names=r.community_names)
+    assert r.node_ids.tolist() == list("wxyz") and r.community_names == g.community_names
+    assert r.reverse().fingerprint() == g.fingerprint()
+    if not directed:
+        assert r.fingerprint() == g.fingerprint()
+
+
+def test_prob_reads_the_input_when_it_is_a_name_everywhere(tmp_path):
+    G = nx.DiGraph()
+    G.add_edge(0, 1, weight=0.25)
+    G.add_edge(1, 2, weight=0.75)
+    assert mv.CommunityGraph.from_networkx(G, prob="weight").prob.tolist() == [0.25, 0.75]
+    assert mv.CommunityGraph.from_networkx(G, prob=[0.5, 0.125]).prob.tolist() == [0.5, 0.125]
+    assert mv.CommunityGraph.from_networkx(G).prob.tolist() == [0.1, 0.1]
+    with pytest.raises(ValueError, match="edge attribute 'prob' is missing"):
+        mv.CommunityGraph.from_networkx(G, prob="prob")
+    with pytest.raises(TypeError):
+        mv.CommunityGraph.from_networkx(G, default_prob=0.2)   # one spelling: prob=0.2
+    A = nx.to_scipy_sparse_array(G, weight="weight")
+    assert mv.CommunityGraph.from_scipy(A, prob="weight").prob.tolist() == [0.25, 0.75]
+    with pytest.raises(TypeError, match="'prob' must be None, a float in \\[0, 1\\] or a str"):
+        mv.CommunityGraph.from_scipy(A, prob=True)
+    g = mv.CommunityGraph.from_networkx(G, prob="weight")
+    mv.write_edgelist(g, tmp_path / "e.txt", prob="weight")
+    assert "third column: weight" in (tmp_path / "e.txt").read_text().splitlines()[0]
+    assert mv.read_edgelist(tmp_path / "e.txt", prob="weight").prob.tolist() == [0.25, 0.75]
+    with pytest.raises(TypeError, match="'prob' must be None or a column name"):
+        mv.write_edgelist(g, tmp_path / "f.txt", prob=True)

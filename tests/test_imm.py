@@ -194,11 +194,11 @@ def test_imm_info_and_determinism():
     seeds, info = _imm(g, 4, eps=0.3, rng=5)
     again, _ = _imm(g, 4, eps=0.3, rng=5)
     assert np.array_equal(seeds, again) and seeds.dtype == np.int64
-    assert info["selection_sets"] >= info["theta"] >= 1
-    assert info["lower_bound"] >= 1 and info["theta"] == math.ceil(info["lambda_star"] / info["lower_bound"])
+    assert info["selection_sets"] >= info["n_rr_sets"] >= 1
+    assert info["lower_bound"] >= 1 and info["n_rr_sets"] == math.ceil(info["lambda_star"] / info["lower_bound"])
     assert info["peak_rr_bytes"] >= info["rr_bytes"] > 0
-    # more precision asks for more RR sets (theta ~ 1 / eps^2)
-    assert _imm(g, 4, eps=0.15, rng=5)[1]["theta"] > 2 * info["theta"]
+    # more precision asks for more RR sets (n_rr_sets ~ 1 / eps^2)
+    assert _imm(g, 4, eps=0.15, rng=5)[1]["n_rr_sets"] > 2 * info["n_rr_sets"]
 
 
 @pytest.mark.parametrize("seed,objective", [(0, "reach"), (1, "reach"), (2, "target"), (3, "target")])
@@ -260,8 +260,8 @@ def test_imm_not_below_degree_discount_on_real_data(name, k, eps, n_runs):
     g = load_real(name)
     imm_seeds = mv.seeding.imm(g, k, eps=eps, rng=0)
     dd_seeds = mv.seeding.degree_discount(g, k)
-    a = mv.simulate(g, imm_seeds, n_runs=n_runs, rng=1, by_community=False).reach
-    b = mv.simulate(g, dd_seeds, n_runs=n_runs, rng=1, by_community=False).reach
+    a = mv.simulate(g, imm_seeds, n_runs=n_runs, rng=1, count_communities=False).reach
+    b = mv.simulate(g, dd_seeds, n_runs=n_runs, rng=1, count_communities=False).reach
     diff = (a - b).astype(float)
     assert diff.mean() >= -4 * diff.std(ddof=1) / math.sqrt(diff.size), (diff.mean(), a.mean(), b.mean())
 
@@ -296,6 +296,6 @@ def test_imm_refuses_rr_sets_that_do_not_fit(monkeypatch):
     import sys
 
     g = GRAPHS["uniform"]()
-    monkeypatch.setattr(sys.modules["microviral.simulate"], "_available_memory", lambda: 200_000)
+    monkeypatch.setattr(sys.modules["microviral.simulation"], "_available_memory", lambda: 200_000)
     with pytest.raises(MemoryError, match="RR sets"):
         mv.seeding.imm(g, 2, eps=0.05, rng=0)

@@ -24,7 +24,7 @@ def write(tmp_path, name, text, *, gz=False, raw=False):
 
 def arcs(g):
     ids = g.node_ids.tolist()
-    return sorted((ids[u], ids[v]) for u, v in zip(g.arc_sources.tolist(), g.targets.tolist()))
+    return sorted((ids[u], ids[v]) for u, v in zip(g.arc_sources.tolist(), g.indices.tolist()))
 
 
 # ---------------------------------------------------------------------------- formats
@@ -96,15 +96,20 @@ def test_crlf_cr_and_bom(tmp_path):
 
 def test_probability_column(tmp_path):
     p = write(tmp_path, "e.txt", "a b 0.5\nb c 1\nc a 0\n")
-    g = mv.read_edgelist(p, prob="column")
-    got = dict(zip(arcs(g), g.prob[np.lexsort((g.targets, g.arc_sources))].tolist()))
+    g = mv.read_edgelist(p, prob="prob")
+    got = dict(zip(arcs(g), g.prob[np.lexsort((g.indices, g.arc_sources))].tolist()))
     assert got == {("a", "b"): 0.5, ("b", "c"): 1.0, ("c", "a"): 0.0}
     assert mv.read_edgelist(write(tmp_path, "f.txt", "0 1\n"), prob=0.3).prob.tolist() == [0.3]
 
 
 def test_header_with_probability_column(tmp_path):
     p = write(tmp_path, "e.csv", "src,dst,p\n0,1,0.25\n")
-    assert mv.read_edgelist(p, prob="column").prob.tolist() == [0.25]
+    assert mv.read_edgelist(p, prob="p").prob.tolist() == [0.25]
+    # the name must be the header's: another name is refused, naming the header's
+    with pytest.raises(ValueError, match=r"e\.csv: 'prob' names the probability column 'weight', .*'p'"):
+        mv.read_edgelist(p, prob="weight")
+    with pytest.raises(ValueError, match=r"s\.csv: .*'p'"):   # the exact tokenizer too
+        mv.read_edgelist(write(tmp_path, "s.csv", "src,dst,p\na,b,0.25\n"), prob="weight", header=True)
 
 
 def test_label_file_adds_isolated_nodes_and_keeps_label_types(tmp_path):
@@ -148,7 +153,7 @@ def test_read_communities(tmp_path):
         ("# c\n\n0 1\n\n# c\n5\n0 1\n", 6, "expected 2 columns"),
         ("0,1\n1,2\n,3\n", 3, "empty one"),
         ("0,1\r\n1,2,\r\n", 2, "expected 2 columns"),
-        ("0 1\n" * 500 + "1 2 3\n" + "0 1\n" * 10, 501, "prob='column'"),
+        ("0 1\n" * 500 + "1 2 3\n" + "0 1\n" * 10, 501, "prob='<column name>'"),
     ],
 )
 def test_wrong_column_count_names_file_and_line(tmp_path, text, line, what):
@@ -164,14 +169,14 @@ def test_wrong_column_count_names_file_and_line(tmp_path, text, line, what):
         ("0 1 0.5\n\n\n1 2 1.5\n", 4, r"'1\.5' is outside \[0, 1\]"),
         ("0 1 -0.1\n", 1, "outside"),
         ("0 1 0.2\n1 2 nan\n", 2, "outside"),
-        ("src dst p\n0 1 0.2\n1 2 2\n", 3, "outside"),
+        ("src dst prob\n0 1 0.2\n1 2 2\n", 3, "outside"),
         ("0 1 0.2\n1 2\n", 2, "expected 3 columns"),
     ],
 )
 def test_bad_probability_names_line(tmp_path, text, line, what):
     p = write(tmp_path, "p.txt", text)
     with pytest.raises(ValueError, match=rf"p\.txt, line {line}: .*{what}"):
-        mv.read_edgelist(p, prob="column")
+        mv.read_edgelist(p, prob="prob")
 
 
 @pytest.mark.parametrize("gz", [False, True])
@@ -218,8 +223,10 @@ def test_bad_arguments(tmp_path):
         mv.read_edgelist(123)
     with pytest.raises(TypeError, match="'directed' must be a bool"):
         mv.read_edgelist(p, directed="yes")
-    with pytest.raises(ValueError, match="'prob' must be None, a float in"):
-        mv.read_edgelist(p, prob="weights")
+    with pytest.raises(ValueError, match="'prob' as a column name must not be empty"):
+        mv.read_edgelist(p, prob="")
+    with pytest.raises(ValueError, match=r"line 1: expected 3 columns \(source target probability\)"):
+        mv.read_edgelist(p, prob="weights")   # a column name, but the file has no third column
     with pytest.raises(ValueError, match="'prob' must be a finite number in"):
         mv.read_edgelist(p, prob=1.5)
     with pytest.raises(ValueError, match="'delimiter'"):
@@ -240,15 +247,15 @@ def test_bad_arguments(tmp_path):
 def test_self_loops_and_duplicates_dropped_with_warning_naming_file(tmp_path):
     p = write(tmp_path, "d.txt", "0 1 0.5\n1 1 0.5\n0 1 0.9\n1 0 0.3\n")
     with pytest.warns(mv.DataWarning, match=r"d\.txt: 1 self-loop\(s\) dropped; 1 duplicate edge"):
-        g = mv.read_edgelist(p, prob="column")
+        g = mv.read_edgelist(p, prob="prob")
     assert arcs(g) == [(0, 1), (1, 0)]
     assert g.info == {"self_loops_dropped": 1, "duplicates_dropped": 1}
     assert sorted(g.prob.tolist()) == [0.3, 0.5]          # first occurrence kept
     with pytest.warns(mv.DataWarning):
-        u = mv.read_edgelist(p, prob="column", directed=False)
+        u = mv.read_edgelist(p, prob="prob", directed=False)
     assert u.n_arcs == 2 and u.info["duplicates_dropped"] == 2
     with pytest.warns(mv.DataWarning, match="combined"):
-        c = mv.read_edgelist(p, prob="column", duplicates="combine")
+        c = mv.read_edgelist(p, prob="prob", duplicates="combine")
     assert np.isclose(c.prob[c.index_of(0) == c.arc_sources][0], 1 - 0.5 * 0.1)
 
 
@@ -278,13 +285,13 @@ def test_round_trip_with_probabilities_and_isolated_nodes(tmp_path, directed, su
                                          community=gen.choice(["Mr. Hi", "Officer", "x"], 45),
                                          node_ids=np.arange(45) * 7 + 3)
     e, c = tmp_path / ("e" + suffix), tmp_path / ("c" + suffix)
-    mv.write_edgelist(g, e, prob=True)
+    mv.write_edgelist(g, e, prob="prob")
     mv.write_communities(g, c)
-    h = mv.read_edgelist(e, community=c, directed=directed, prob="column")
+    h = mv.read_edgelist(e, community=c, directed=directed, prob="prob")
     assert h.fingerprint() == g.fingerprint()
     assert h.node_ids.tolist() == g.node_ids.tolist()
-    plain = mv.read_edgelist(e.parent / e.name, directed=directed, prob="column")
-    assert plain.n_nodes == int((g.degree > 0).sum() if not directed else ((g.out_degree + g.in_degree) > 0).sum())
+    plain = mv.read_edgelist(e.parent / e.name, directed=directed, prob="prob")
+    assert plain.n_nodes == int((g.out_degree > 0).sum() if not directed else ((g.out_degree + g.in_degree) > 0).sum())
 
 
 def test_round_trip_string_ids(tmp_path):
@@ -306,7 +313,7 @@ def test_writers_reject_unreadable_fields(tmp_path):
         mv.write_edgelist(bad, tmp_path / "bad2.txt")
     wc = mv.probabilities.weighted_cascade(mv.CommunityGraph.from_edges([0, 0], [1, 2], directed=False))
     with pytest.raises(ValueError, match="different probabilities"):
-        mv.write_edgelist(wc, tmp_path / "wc.txt", prob=True)
+        mv.write_edgelist(wc, tmp_path / "wc.txt", prob="prob")
     with pytest.raises(TypeError, match="'graph' must be"):
         mv.write_edgelist("g", tmp_path / "x.txt")
     with pytest.raises(TypeError, match="'graph' must be"):
@@ -404,7 +411,7 @@ def test_fast_paths_give_the_exact_reader_result(tmp_path_factory, case, header,
     text, n_cols = case
     path = tmp_path_factory.mktemp("fast") / "e.txt"
     path.write_text(text)
-    kw = dict(header=header, directed=directed, prob="column" if n_cols == 3 else None)
+    kw = dict(header=header, directed=directed, prob="prob" if n_cols == 3 else None)
     fast, exact = _read_both_ways(path, **kw)
     assert fast == exact, text
 
@@ -431,7 +438,7 @@ def test_shared_github_with_target_file():
     g = mv.read_edgelist(folder / "github_edges.csv.gz", directed=False, community=folder / "github_target.csv")
     assert (g.n_nodes, g.n_arcs, g.n_edges) == (37_700, 578_006, 289_003)
     assert g.community_names == (0, 1)
-    assert g.community_sizes().tolist() == [27_961, 9_739]
+    assert g.community_sizes.tolist() == [27_961, 9_739]
     assert g.node_ids.tolist() == list(range(37_700))
     assert g.info == {"self_loops_dropped": 0, "duplicates_dropped": 0}
 
@@ -441,5 +448,5 @@ def test_shared_email_eu_core_with_departments():
     with pytest.warns(mv.DataWarning, match="642 self-loop"):
         g = mv.read_edgelist(folder / "email-Eu-core.txt", community=folder / "email-Eu-core-department-labels.txt")
     assert (g.n_nodes, g.n_arcs, g.n_communities) == (1005, 25_571 - 642, 42)
-    sizes = g.community_sizes()
+    sizes = g.community_sizes
     assert (sizes.min(), sizes.max(), sizes.sum()) == (1, 109, 1005)

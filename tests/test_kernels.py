@@ -15,7 +15,7 @@ from microviral._kernels.hashing import arc_uniform_py
 from microviral._kernels.ic import ic_runs
 from microviral._rng import check_rng, run_keys
 
-sim = importlib.import_module("microviral.simulate")  # the module (the package attribute is the function)
+sim = importlib.import_module("microviral.simulation")
 
 KERNELS = ["scalar", "bitparallel", "auto"]
 
@@ -47,7 +47,7 @@ def reference(graph, seeds, in_target, keys, max_rounds=-1):
     out = dict(reach=np.empty(n, np.int64), target_activated=np.empty(n, np.int64), rounds=np.empty(n, np.int64),
                new_by_round=np.zeros((n, width), np.int32), new_target_by_round=np.zeros((n, width), np.int32),
                community_activated=np.zeros((n, graph.n_communities), np.int32))
-    ic_runs(graph.offsets, graph.targets, graph.prob, seeds, in_target, graph.community, keys, max_rounds, 3,
+    ic_runs(graph.indptr, graph.indices, graph.prob, seeds, in_target, graph.community, keys, max_rounds, 3,
             *out.values())
     needed = int(out["rounds"].max()) + 1
     out["new_by_round"] = out["new_by_round"][:, :needed]
@@ -175,10 +175,10 @@ def test_runs_longer_than_the_round_buffer_are_replayed_exactly(monkeypatch, ker
     assert_same(sim.simulate_keys(g, seeds, in_target, keys), want)
 
 
-def test_by_community_off_gives_no_counts_and_same_rest(kernel):
+def test_count_communities_off_gives_no_counts_and_same_rest(kernel):
     g = make_graph(14, 100, 400, p_low=0.0, p_high=0.4)
     seeds, in_target, keys = inputs(g, [0], 1, 50, 4)
-    got = sim.simulate_keys(g, seeds, in_target, keys, by_community=False)
+    got = sim.simulate_keys(g, seeds, in_target, keys, count_communities=False)
     want = reference(g, seeds, in_target, keys)
     assert got["community_activated"] is None
     for name in NAMES[:-1]:

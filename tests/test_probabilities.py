@@ -16,10 +16,10 @@ def test_uniform(g):
 
 def test_weighted_cascade_is_one_over_in_degree(g):
     wc = mv.probabilities.weighted_cascade(g)
-    indeg = np.bincount(g.targets, minlength=g.n_nodes)
-    assert np.allclose(wc.prob, 1 / indeg[g.targets])
+    indeg = np.bincount(g.indices, minlength=g.n_nodes)
+    assert np.allclose(wc.prob, 1 / indeg[g.indices])
     # the in-probabilities of every node with in-arcs sum to one
-    sums = np.bincount(wc.targets, weights=wc.prob, minlength=g.n_nodes)
+    sums = np.bincount(wc.indices, weights=wc.prob, minlength=g.n_nodes)
     assert np.allclose(sums[indeg > 0], 1.0)
 
 
@@ -37,15 +37,15 @@ def test_trivalency_draws_each_value_equally_often():
 
 def test_resonance_in_and_out(g):
     r = mv.probabilities.resonance(g, "b", p_in=0.4, p_out=0.02)
-    inside = g.community[g.targets] == 1
+    inside = g.community[g.indices] == 1
     assert np.all(r.prob[inside] == 0.4) and np.all(r.prob[~inside] == 0.02)
 
 
 def test_by_community(g):
-    r = mv.probabilities.by_community(g, {"a": 0.5, "b": 0.25})
-    assert np.allclose(r.prob, np.where(g.community[g.targets] == 0, 0.5, 0.25))
+    r = mv.probabilities.per_community(g, {"a": 0.5, "b": 0.25})
+    assert np.allclose(r.prob, np.where(g.community[g.indices] == 0, 0.5, 0.25))
     with pytest.raises(ValueError, match="Missing \\['b'\\]"):
-        mv.probabilities.by_community(g, {"a": 0.5})
+        mv.probabilities.per_community(g, {"a": 0.5})
 
 
 def test_from_array(g):

@@ -15,7 +15,7 @@ import pytest
 
 import microviral as mv
 
-simulate_module = sys.modules["microviral.simulate"]  # the module: ``microviral.simulate`` is the function
+simulate_module = sys.modules["microviral.simulation"]
 
 
 def chain_graph(n=60, p=0.6, n_comm=3, directed=False):
@@ -134,7 +134,7 @@ def test_keyboard_interrupt_in_compare_propagates(monkeypatch):
 
 _SIGINT_CHILD = textwrap.dedent("""
     import sys, numpy as np, microviral as mv
-    sm = sys.modules["microviral.simulate"]
+    sm = sys.modules["microviral.simulation"]
     n = 3000
     g = mv.CommunityGraph.from_edges(np.arange(n - 1), np.arange(1, n), prob=1.0)
     mv.simulate(g, [0], n_runs=4, rng=0)  # compile / load the kernel
@@ -279,18 +279,18 @@ def test_a_compare_table_re_derives_from_its_attrs():
 
 
 def test_the_graph_never_shares_or_freezes_the_callers_arrays():
-    offsets = np.array([0, 1, 2, 2], dtype=np.int64)
-    targets = np.array([1, 2], dtype=np.int32)
+    indptr = np.array([0, 1, 2, 2], dtype=np.int64)
+    indices = np.array([1, 2], dtype=np.int32)
     prob = np.array([1.0, 1.0])
     ids = np.array([10, 20, 30])
-    g = mv.CommunityGraph(offsets, targets, prob=prob, node_ids=ids)
+    g = mv.CommunityGraph(indptr, indices, prob=prob, node_ids=ids)
     h = mv.CommunityGraph.from_edges([0, 1], [1, 2], prob=1.0, node_ids=ids)
     k = g.with_prob(prob)
-    for arr in (offsets, targets, prob, ids):
+    for arr in (indptr, indices, prob, ids):
         assert arr.flags.writeable
-    # a caller who reuses their arrays cannot corrupt the graphs (here: out-of-range targets for the kernel)
-    offsets[:] = [0, 5, 9, 10**9]
-    targets[:] = [10**6, -(10**6)]
+    # a caller who reuses their arrays cannot corrupt the graphs (here: out-of-range indices for the kernel)
+    indptr[:] = [0, 5, 9, 10**9]
+    indices[:] = [10**6, -(10**6)]
     prob[:] = np.nan
     ids[:] = 0
     for graph in (g, h, k):
@@ -298,7 +298,7 @@ def test_the_graph_never_shares_or_freezes_the_callers_arrays():
         assert res.reach.tolist() == [3, 3, 3]
     assert g.node_ids.tolist() == [10, 20, 30] and h.node_ids.tolist() == [10, 20, 30]
     with pytest.raises(ValueError):
-        g.offsets[0] = 1
+        g.indptr[0] = 1
 
 
 # ----------------------------------------------------------------------------- concurrency

@@ -71,7 +71,7 @@ def test_degree_variants_against_reference():
     mask = g.target_mask("niche")
     inside = [v for v in order if mask[v]]
     assert mv.seeding.degree_target(g, 4, target="niche").tolist() == inside[:4]
-    src, dst = g.arc_sources, g.targets
+    src, dst = g.arc_sources, g.indices
     ins = {v: int(np.sum((src == v) & mask[dst])) for v in np.flatnonzero(mask)}
     ref = sorted(ins, key=lambda v: (-ins[v], v))
     assert mv.seeding.degree_insiders(g, 4, target="niche").tolist() == ref[:4]
@@ -88,8 +88,8 @@ def degree_discount_reference(g, k, p=None):
     for _ in range(k):
         u = max((v for v in range(n) if v not in seeds), key=lambda v: (dd[v], -v))
         seeds.append(u)
-        for e in range(g.offsets[u], g.offsets[u + 1]):
-            v = int(g.targets[e])
+        for e in range(g.indptr[u], g.indptr[u + 1]):
+            v = int(g.indices[e])
             if v in seeds:
                 continue
             t[v] += 1
@@ -139,7 +139,7 @@ def test_coreness_matches_networkx(seed, directed):
     g = small_graph(seed=seed, n=120, m=700, directed=directed)
     G = nx.Graph()
     G.add_nodes_from(range(g.n_nodes))
-    G.add_edges_from(zip(g.arc_sources.tolist(), g.targets.tolist()))
+    G.add_edges_from(zip(g.arc_sources.tolist(), g.indices.tolist()))
     ref = nx.core_number(G)
     assert coreness(g).tolist() == [ref[v] for v in range(g.n_nodes)]
 

@@ -46,7 +46,7 @@ def _coins(keys64, e, cand, pe, p_scaled, uniform):
 
 
 @njit(**JIT)
-def _word(offsets, targets, prob, p_scaled, seeds, in_target, community, keys, r0, n_lanes, max_rounds, active,
+def _word(indptr, indices, prob, p_scaled, seeds, in_target, community, keys, r0, n_lanes, max_rounds, active,
           cur, nxt, cur_list, nxt_list, touched, keys64, n_new, n_hit, reach, hits, rounds, by_round_t,
           by_round_target_t, comm_counts):
     """Runs ``r0 .. r0 + n_lanes - 1`` together. Leaves ``active``, ``cur`` and ``nxt`` all zero."""
@@ -86,8 +86,8 @@ def _word(offsets, targets, prob, p_scaled, seeds, in_target, community, keys, r
             u = np.uint64(cur_list[i])
             front = cur[u]
             cur[u] = _U0
-            for e in range(offsets[u], offsets[u + _U1]):
-                v = np.uint64(targets[np.uint64(e)])
+            for e in range(indptr[u], indptr[u + _U1]):
+                v = np.uint64(indices[np.uint64(e)])
                 was = active[v]
                 cand = front & ~was
                 if cand == _U0:
@@ -137,10 +137,10 @@ def _word(offsets, targets, prob, p_scaled, seeds, in_target, community, keys, r
 
 
 @njit(**PARALLEL_JIT)
-def ic_runs_bitparallel(offsets, targets, prob, p_scaled, seeds, in_target, community, keys, max_rounds, n_chunks,
+def ic_runs_bitparallel(indptr, indices, prob, p_scaled, seeds, in_target, community, keys, max_rounds, n_chunks,
                         reach, hits, rounds, by_round_t, by_round_target_t, comm_counts):
     """Same contract and outputs as :func:`microviral._kernels.ic.ic_runs_fast`, 64 runs per word."""
-    n_nodes = offsets.size - 1
+    n_nodes = indptr.size - 1
     n_runs = keys.size
     n_words = (n_runs + _LANES - 1) // _LANES
     for c in prange(n_chunks):
@@ -159,6 +159,6 @@ def ic_runs_bitparallel(offsets, targets, prob, p_scaled, seeds, in_target, comm
         n_hit = np.zeros(_LANES, dtype=np.int64)
         for w in range(lo, hi):
             r0 = w * _LANES
-            _word(offsets, targets, prob, p_scaled, seeds, in_target, community, keys, r0, min(_LANES, n_runs - r0),
+            _word(indptr, indices, prob, p_scaled, seeds, in_target, community, keys, r0, min(_LANES, n_runs - r0),
                   max_rounds, active, cur, nxt, cur_list, nxt_list, touched, keys64, n_new, n_hit, reach, hits,
                   rounds, by_round_t, by_round_target_t, comm_counts)

@@ -9,7 +9,7 @@ from .hashing import _INV53, _S11, GOLDEN, mix64
 
 
 @njit(**JIT)
-def _cascade(offsets, targets, prob, seeds, in_target, community, key, max_rounds, stamp, sid, queue,
+def _cascade(indptr, indices, prob, seeds, in_target, community, key, max_rounds, stamp, sid, queue,
              by_round, by_round_target, comm_counts, row):
     """Run one cascade; return (reach, target activated, rounds). Writes row ``row`` of the outputs."""
     width = by_round.shape[1]
@@ -34,8 +34,8 @@ def _cascade(offsets, targets, prob, seeds, in_target, community, key, max_round
         new_hits = 0
         for i in range(head, level_end):
             u = queue[i]
-            for e in range(offsets[u], offsets[u + 1]):
-                v = targets[e]
+            for e in range(indptr[u], indptr[u + 1]):
+                v = indices[e]
                 if stamp[v] == sid:
                     continue
                 z = mix64(key + np.uint64(e + 1) * GOLDEN)
@@ -58,14 +58,14 @@ def _cascade(offsets, targets, prob, seeds, in_target, community, key, max_round
 
 
 @njit(**PARALLEL_JIT)
-def ic_runs(offsets, targets, prob, seeds, in_target, community, keys, max_rounds, n_chunks,
+def ic_runs(indptr, indices, prob, seeds, in_target, community, keys, max_rounds, n_chunks,
             reach, hits, rounds, by_round, by_round_target, comm_counts):
     """Run one cascade per key; run ``r`` writes only slot ``r`` of each output.
 
     Runs are split into ``n_chunks`` contiguous chunks; each chunk owns its scratch
     (stamp array, queue), so no run allocates and no run depends on another.
     """
-    n_nodes = offsets.size - 1
+    n_nodes = indptr.size - 1
     n_runs = keys.size
     for c in prange(n_chunks):
         lo = (n_runs * c) // n_chunks
@@ -75,7 +75,7 @@ def ic_runs(offsets, targets, prob, seeds, in_target, community, keys, max_round
         stamp = np.zeros(n_nodes, dtype=np.int32)
         queue = np.empty(n_nodes, dtype=np.int32)
         for r in range(lo, hi):
-            a, h, k = _cascade(offsets, targets, prob, seeds, in_target, community, keys[r], max_rounds,
+            a, h, k = _cascade(indptr, indices, prob, seeds, in_target, community, keys[r], max_rounds,
                                stamp, np.int32(r - lo + 1), queue, by_round, by_round_target, comm_counts, r)
             reach[r] = a
             hits[r] = h
@@ -92,7 +92,7 @@ def ic_runs(offsets, targets, prob, seeds, in_target, community, keys, max_round
 # 2. With one probability on every arc, it is compared as a scalar (no per-arc probability read).
 #    ``z >> 11`` is below 2**53, so ``float(z >> 11) * 2**-53 < p`` and ``float(z >> 11) < p * 2**53`` are
 #    the same exact comparison (scaling by a power of two is exact).
-# 3. Software prefetch of the offsets, probabilities and heads of the nodes a few places ahead in the queue.
+# 3. Software prefetch of the indptr, probabilities and heads of the nodes a few places ahead in the queue.
 # 4. Indices are unsigned, so numba adds no negative-index wraparound (which had turned the block's
 #    probability loads into gathers).
 # 5. Two stages per level: first the coins of every node of the level (no data-dependent branch but the
@@ -111,13 +111,13 @@ _U1 = np.uint64(1)
 
 
 @njit(**JIT)
-def _drain(pend_blk, pend_mask, fill, targets, stamp, sid, queue, tail):
+def _drain(pend_blk, pend_mask, fill, indices, stamp, sid, queue, tail):
     """Activate the unstamped heads of the live arcs noted in ``pend_*``, in order; return the new tail."""
     for k in range(fill):
         blk = np.uint64(pend_blk[k])
         live = pend_mask[k]
         while live != _U0:
-            v = np.uint64(targets[blk + cttz(live)])
+            v = np.uint64(indices[blk + cttz(live)])
             live &= live - _U1
             if stamp[v] != sid:
                 stamp[v] = sid
@@ -127,10 +127,10 @@ def _drain(pend_blk, pend_mask, fill, targets, stamp, sid, queue, tail):
 
 
 @njit(**JIT)
-def _cascade_fast(offsets, targets, prob, p_scaled, seeds, in_target, community, key, max_rounds, stamp, sid,
+def _cascade_fast(indptr, indices, prob, p_scaled, seeds, in_target, community, key, max_rounds, stamp, sid,
                   queue, pend_blk, pend_mask, by_round_t, by_round_target_t, comm_counts, row):
     """Run one cascade; return (reach, target activated, rounds). Writes column ``row`` of the round buffers."""
-    n_arcs = targets.size
+    n_arcs = indices.size
     uniform = p_scaled >= 0.0
     width = by_round_t.shape[0]
     count_comm = comm_counts.shape[0] > 0
@@ -155,16 +155,16 @@ def _cascade_fast(offsets, targets, prob, p_scaled, seeds, in_target, community,
         fill = 0
         for i in range(head, level_end):
             if i + _PF_FAR < tail:
-                prefetch(offsets, queue[i + _PF_FAR])
+                prefetch(indptr, queue[i + _PF_FAR])
             if i + _PF_NEAR < tail:
                 w = np.uint64(queue[i + _PF_NEAR])
-                ahead = offsets[w]
+                ahead = indptr[w]
                 if not uniform:
                     prefetch(prob, ahead)
-                prefetch(targets, ahead)
+                prefetch(indices, ahead)
             u = np.uint64(queue[i])
-            blk = offsets[u]
-            end = offsets[u + _U1]
+            blk = indptr[u]
+            end = indptr[u + _U1]
             while blk < end:
                 live = _U0
                 if uniform:
@@ -185,10 +185,10 @@ def _cascade_fast(offsets, targets, prob, p_scaled, seeds, in_target, community,
                 pend_mask[fill] = live
                 fill += np.int64(live != _U0)
                 if fill == pend_blk.size:
-                    tail = _drain(pend_blk, pend_mask, fill, targets, stamp, sid, queue, tail)
+                    tail = _drain(pend_blk, pend_mask, fill, indices, stamp, sid, queue, tail)
                     fill = 0
                 blk += _BLOCK
-        tail = _drain(pend_blk, pend_mask, fill, targets, stamp, sid, queue, tail)
+        tail = _drain(pend_blk, pend_mask, fill, indices, stamp, sid, queue, tail)
         # Counts of the new level, in a tight loop of their own (off the search's critical path).
         for i in range(level_end, tail):
             v = np.uint64(queue[i])
@@ -207,14 +207,14 @@ def _cascade_fast(offsets, targets, prob, p_scaled, seeds, in_target, community,
 
 
 @njit(**PARALLEL_JIT)
-def ic_runs_fast(offsets, targets, prob, p_scaled, seeds, in_target, community, keys, max_rounds, n_chunks,
+def ic_runs_fast(indptr, indices, prob, p_scaled, seeds, in_target, community, keys, max_rounds, n_chunks,
                  reach, hits, rounds, by_round_t, by_round_target_t, comm_counts):
     """Like :func:`ic_runs` with the fast cascade; per-round buffers are (width, n_runs).
 
     ``p_scaled >= 0`` means every arc has probability ``p_scaled * 2**-53`` and ``prob`` is not read.
     Rows ``0..rounds[r]`` of column ``r`` are written (those below ``width``); other cells are left as they were.
     """
-    n_nodes = offsets.size - 1
+    n_nodes = indptr.size - 1
     n_runs = keys.size
     for c in prange(n_chunks):
         lo = (n_runs * c) // n_chunks
@@ -226,7 +226,7 @@ def ic_runs_fast(offsets, targets, prob, p_scaled, seeds, in_target, community, 
         pend_blk = np.empty(_PENDING, dtype=np.int64)
         pend_mask = np.empty(_PENDING, dtype=np.uint64)
         for r in range(lo, hi):
-            a, h, k = _cascade_fast(offsets, targets, prob, p_scaled, seeds, in_target, community, keys[r],
+            a, h, k = _cascade_fast(indptr, indices, prob, p_scaled, seeds, in_target, community, keys[r],
                                     max_rounds, stamp, np.int32(r - lo + 1), queue, pend_blk, pend_mask, by_round_t,
                                     by_round_target_t, comm_counts, r)
             reach[r] = a

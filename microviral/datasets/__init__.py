@@ -21,7 +21,7 @@ Examples
 --------
 >>> import microviral as mv
 >>> g = mv.datasets.load_polbooks()
->>> g.n_nodes, g.n_edges, dict(zip(g.community_names, g.community_sizes().tolist()))
+>>> g.n_nodes, g.n_edges, dict(zip(g.community_names, g.community_sizes.tolist()))
 (105, 441, {'conservative': 49, 'liberal': 43, 'neutral': 13})
 """
 
@@ -298,7 +298,7 @@ def load_polblogs(*, prob=0.1):
     --------
     >>> import microviral as mv
     >>> g = mv.datasets.load_polblogs()
-    >>> g.n_nodes, g.n_arcs, g.community_sizes().tolist()
+    >>> g.n_nodes, g.n_arcs, g.community_sizes.tolist()
     (1490, 19022, [758, 732])
     >>> g.info["duplicates_dropped"], g.info["self_loops_dropped"]
     (65, 3)
@@ -402,7 +402,7 @@ def load_github(path=None, *, prob=0.1):
     --------
     >>> import microviral as mv
     >>> g = mv.datasets.load_github()
-    >>> g.n_nodes, g.n_arcs, dict(zip(g.community_names, g.community_sizes().tolist()))
+    >>> g.n_nodes, g.n_arcs, dict(zip(g.community_names, g.community_sizes.tolist()))
     (37700, 578006, {'web': 27961, 'ml': 9739})
     """
     prob = _prob(prob)

@@ -6,7 +6,7 @@ import numpy as np
 
 from .._rng import run_keys
 from .._validation import check_int
-from ..simulate import simulate_keys
+from ..simulation import simulate_keys
 from ._common import check_graph, check_k
 
 __all__ = ["celf", "greedy_objective"]
@@ -33,7 +33,7 @@ def greedy_objective(graph, in_target, keys, objective):
     field = "reach" if objective == "reach" else "target_activated"
 
     def f(seeds):
-        out = simulate_keys(graph, np.asarray(seeds, dtype=np.int32), in_target, keys, by_community=False)
+        out = simulate_keys(graph, np.asarray(seeds, dtype=np.int32), in_target, keys, count_communities=False)
         return int(out[field].sum())
 
     return f
@@ -86,7 +86,7 @@ def celf(graph, k, *, target=None, rng=None, n_runs=200, objective=None):
     check_graph(graph)
     k = check_k(k, graph)
     n_runs = check_int(n_runs, "n_runs", minimum=1, maximum=2**31 - 1)
-    from ..simulate import check_memory  # keys and per-run outputs, before any key is drawn
+    from ..simulation import check_memory  # keys and per-run outputs, before any key is drawn
 
     check_memory(n_runs * 64, f"CELF on {n_runs} runs")
     objective = _objective(objective, target)

@@ -137,7 +137,7 @@ def degree_insiders(graph, k, *, target=None, rng=None):
     mask, nodes = target_nodes(graph, target, "degree_insiders")
     k = check_k(k, graph, pool_size=nodes.size, pool_name="the target")
     src = graph.arc_sources
-    inside = mask[src] & mask[graph.targets]
+    inside = mask[src] & mask[graph.indices]
     deg_in = np.bincount(src[inside], minlength=graph.n_nodes)
     return top_k(deg_in, k, nodes)
 
@@ -191,16 +191,16 @@ def degree_discount(graph, k, *, target=None, rng=None, p=None):
     t = np.zeros(graph.n_nodes)
     q = np.zeros(graph.n_nodes)
     chosen = np.zeros(graph.n_nodes, dtype=bool)
-    offsets, targets, prob = graph.offsets, graph.targets, graph.prob
+    indptr, indices, prob = graph.indptr, graph.indices, graph.prob
     seeds = np.empty(k, dtype=np.int64)
     for j in range(k):
         u = int(np.argmax(np.where(chosen, -np.inf, dd)))
         seeds[j] = u
         chosen[u] = True
-        v = targets[offsets[u]:offsets[u + 1]]
+        v = indices[indptr[u]:indptr[u + 1]]
         np.add.at(t, v, 1.0)
         if per_arc:
-            np.add.at(q, v, prob[offsets[u]:offsets[u + 1]])
+            np.add.at(q, v, prob[indptr[u]:indptr[u + 1]])
             dd[v] = deg[v] - 2 * t[v] - (deg[v] - t[v]) * q[v]
         else:
             dd[v] = deg[v] - 2 * t[v] - (deg[v] - t[v]) * t[v] * p
@@ -234,11 +234,11 @@ def pagerank_scores(graph, *, alpha=0.85, weighted=True, tol=1e-12, max_iter=100
     max_iter = check_int(max_iter, "max_iter", minimum=1)
     n = graph.n_nodes
     w = graph.prob if weighted else np.ones(graph.n_arcs)
-    insum = np.bincount(graph.targets, weights=w, minlength=n)
+    insum = np.bincount(graph.indices, weights=w, minlength=n)
     with np.errstate(divide="ignore", invalid="ignore"):
-        data = np.where(insum[graph.targets] > 0, w / insum[graph.targets], 0.0)
+        data = np.where(insum[graph.indices] > 0, w / insum[graph.indices], 0.0)
     # row u, column v holds the chance of stepping from v back to u along arc u -> v
-    M = sp.csr_array((data, graph.targets, graph.offsets), shape=(n, n))
+    M = sp.csr_array((data, graph.indices, graph.indptr), shape=(n, n))
     dangling = insum <= 0
     x = np.full(n, 1.0 / n)
     for _ in range(max_iter):
@@ -286,7 +286,7 @@ def coreness(graph):
 
     check_graph(graph)
     n = graph.n_nodes
-    A = sp.csr_array((np.ones(graph.n_arcs), graph.targets, graph.offsets), shape=(n, n))
+    A = sp.csr_array((np.ones(graph.n_arcs), graph.indices, graph.indptr), shape=(n, n))
     if graph.directed:
         A = (A + A.T).tocsr()
     A.sort_indices()

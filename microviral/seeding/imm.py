@@ -36,7 +36,7 @@ import numpy as np
 
 from .._rng import check_rng, run_keys
 from .._validation import check_bool, check_float, check_int
-from ..simulate import check_memory
+from ..simulation import check_memory
 from ._common import check_graph, check_k
 
 __all__ = ["imm", "rr_estimate", "RRCollection"]
@@ -58,7 +58,7 @@ def sorted_reverse(graph):
     hit = _SORTED_CACHE.get(fp)
     if hit is not None:
         return hit
-    roff, rsrc, rarc = graph.reverse()
+    roff, rsrc, rarc = graph._in_arcs()
     p = graph.prob[rarc]
     head = np.repeat(np.arange(graph.n_nodes), np.diff(roff))
     order = np.lexsort((-p, head))
@@ -155,7 +155,7 @@ class RRCollection:
             buf = np.empty(n_chunks * cap, dtype=np.int32)
             starts = np.empty(pending.size, dtype=np.int64)
             sizes = np.empty(pending.size, dtype=np.int64)
-            from ..simulate import parallel_guard  # numba's workqueue layer aborts on concurrent launches
+            from ..simulation import parallel_guard  # numba's workqueue layer aborts on concurrent launches
 
             with parallel_guard():
                 rr_sample(roff, rsrc, rprob, rlogq, nlogq, self.pool, self.base, ids[pending], chunk_len, cap,
@@ -253,36 +253,36 @@ def _imm(graph, k, *, eps=0.1, ell=1.0, target=None, rng=None, fresh=True, max_s
     phases = 0
     for i in range(1, int(math.ceil(math.log2(big_n)))):
         x = big_n / 2.0**i
-        theta_i = min(int(math.ceil(lam_p / x)), cap)
-        rr.grow_to(theta_i)
+        n_rr_i = min(int(math.ceil(lam_p / x)), cap)
+        rr.grow_to(n_rr_i)
         phases = i
         _, frac = rr.select(k)
         if N * frac >= (1.0 + eps_p) * x:
             lb = N * frac / (1.0 + eps_p)
             break
-        if theta_i >= cap:
+        if n_rr_i >= cap:
             break
     alpha = math.sqrt(ell * math.log(n) + math.log(2.0))
     beta = math.sqrt((1.0 - 1.0 / math.e) * (log_c + ell * math.log(n) + math.log(2.0)))
     lam_star = 2.0 * big_n * ((1.0 - 1.0 / math.e) * alpha + beta) ** 2 / eps**2
-    theta = min(int(math.ceil(lam_star / lb)), cap)
+    n_rr_sets = min(int(math.ceil(lam_star / lb)), cap)
     sampling_sets = rr.n_sets
     mean_size = rr.n_members / max(rr.n_sets, 1)
-    check_memory(theta * (4.0 * mean_size + 8.0) * 1.5,
-                 f"IMM's {theta:,} RR sets (about {mean_size:.1f} nodes each; a larger 'eps' needs fewer)")
+    check_memory(n_rr_sets * (4.0 * mean_size + 8.0) * 1.5,
+                 f"IMM's {n_rr_sets:,} RR sets (about {mean_size:.1f} nodes each; a larger 'eps' needs fewer)")
     if fresh:
         sampling_peak = rr.peak_bytes
         rr = RRCollection(graph, pool, bases[1])
         rr.peak_bytes = 0
     else:
         sampling_peak = 0
-    rr.grow_to(theta)
+    rr.grow_to(n_rr_sets)
     seeds, frac = rr.select(k)
     info = dict(
-        eps=eps, ell=ell, pool_size=N, lower_bound=lb, theta=theta, lambda_prime=lam_p, lambda_star=lam_star,
+        eps=eps, ell=ell, pool_size=N, lower_bound=lb, n_rr_sets=n_rr_sets, lambda_prime=lam_p, lambda_star=lam_star,
         sampling_phases=phases, sampling_sets=sampling_sets, selection_sets=rr.n_sets,
         estimate=N * frac, rr_bytes=rr.nbytes(), peak_rr_bytes=max(sampling_peak, rr.peak_bytes),
-        capped=theta >= cap and max_sets is not None,
+        capped=n_rr_sets >= cap and max_sets is not None,
     )
     return seeds, info
 

@@ -5,6 +5,7 @@ import time
 import numpy as np
 
 from . import __version__
+from ._progress import check_progress, iterate
 from ._rng import check_rng, run_keys, seed_material
 from ._stats import mean_ci
 from ._validation import _describe, check_float, check_int
@@ -114,7 +115,9 @@ def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baselin
     chunk_size : int, optional
         Runs per chunk of each simulation.
     progress : bool, optional
-        Show a progress bar over strategies and budgets.
+        Show a progress bar over strategies and budgets. None (default): only when
+        the comparison is predicted to take more than a few seconds and stderr is a
+        terminal; True forces it, False disables it.
 
     Returns
     -------
@@ -147,7 +150,7 @@ def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baselin
     """
     import pandas as pd
 
-    from .simulate import check_graph, simulate
+    from .simulation import check_graph, simulate
 
     check_graph(graph)
     items = _strategies(strategies)
@@ -168,6 +171,7 @@ def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baselin
             raise ValueError(f"'strategy_options' has options for {lab!r}, which is not among the strategies {labels}.")
         if not isinstance(opts, dict):
             raise TypeError(f"'strategy_options[{lab!r}]' must be a dict. Got {_describe(opts)}.")
+    progress = check_progress(progress)
     if backend not in ("local", "dask"):
         raise ValueError(f"'backend' must be 'local' or 'dask'. Got {backend!r}.")
     if backend == "local" and client is not None:
@@ -181,12 +185,7 @@ def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baselin
         rows = []
         per_run = {}
         tasks = [(kk, i) for kk in budgets for i in range(len(items))]
-        steps = tasks
-        if progress:
-            from tqdm.auto import tqdm
-
-            steps = tqdm(tasks, desc="compare", unit="strategy")
-        for kk, i in steps:
+        for kk, i in iterate(tasks, progress, "compare", "strategy"):
             label, fn = items[i]
             t0 = time.perf_counter()
             seeds = fn(graph, kk, target=target, rng=children[1 + i], **options.get(label, {}))
@@ -194,7 +193,7 @@ def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baselin
             seeds = np.asarray(seeds)
             if seeds.shape != (kk,):
                 raise ValueError(f"Strategy {label!r} returned {seeds.size} seeds for k={kk}; expected exactly {kk}.")
-            res = simulate(graph, seeds, keys=keys, target=mask, by_community=False, backend=backend,
+            res = simulate(graph, seeds, keys=keys, target=mask, count_communities=False, backend=backend,
                            client=client_, chunk_size=chunk_size, progress=False)
             summary = res.summary(theta).set_index("metric")
             row = {"strategy": label, "k": kk, "n_runs": n_runs, "target_size": res.target_size}

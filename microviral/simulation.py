@@ -7,6 +7,7 @@ from contextlib import contextmanager, nullcontext
 import numpy as np
 
 from . import __version__
+from ._progress import check_progress, wants_bar
 from ._rng import check_rng, run_keys, seed_material
 from ._validation import _describe, check_bool, check_int, check_node_array
 from .graph import CommunityGraph
@@ -61,10 +62,10 @@ def parallel_guard():
     return _WORKQUEUE_LOCK if layer in (None, "workqueue") else nullcontext()
 
 
-def _output_bytes_per_run(graph, by_community=True):
+def _output_bytes_per_run(graph, count_communities=True):
     """Bytes of :func:`simulate` output per run (key, per-run counts, first per-round columns, communities)."""
     width = min(_ROUND_WIDTH, graph.n_nodes + 1)
-    return 8 + 3 * 8 + 2 * width * 4 + (graph.n_communities * 4 if by_community else 0)
+    return 8 + 3 * 8 + 2 * width * 4 + (graph.n_communities * 4 if count_communities else 0)
 
 
 @contextmanager
@@ -171,7 +172,7 @@ _PILOT_RUNS = 64
 _BITPARALLEL_REACH = 0.5
 
 
-def simulate_keys(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=True, n_chunks=None):
+def simulate_keys(graph, seeds, in_target, keys, *, max_rounds=-1, count_communities=True, n_chunks=None):
     """Run one cascade per key on trusted, validated arrays; return a dict of per-run arrays.
 
     This is the engine's inner entry point, shared by :func:`simulate`, the
@@ -188,23 +189,23 @@ def simulate_keys(graph, seeds, in_target, keys, *, max_rounds=-1, by_community=
         elif keys.size < 8 * _PILOT_RUNS:
             kernel = "scalar"
         else:
-            head = _simulate_keys(graph, seeds, in_target, keys[:_PILOT_RUNS], max_rounds, by_community, n_chunks,
+            head = _simulate_keys(graph, seeds, in_target, keys[:_PILOT_RUNS], max_rounds, count_communities, n_chunks,
                                   "scalar")
             big = head["reach"].mean() >= _BITPARALLEL_REACH * graph.n_nodes
-            rest = _simulate_keys(graph, seeds, in_target, keys[_PILOT_RUNS:], max_rounds, by_community, n_chunks,
+            rest = _simulate_keys(graph, seeds, in_target, keys[_PILOT_RUNS:], max_rounds, count_communities, n_chunks,
                                   "bitparallel" if big else "scalar")
             return merge_outputs([head, rest])
-    return _simulate_keys(graph, seeds, in_target, keys, max_rounds, by_community, n_chunks, kernel)
+    return _simulate_keys(graph, seeds, in_target, keys, max_rounds, count_communities, n_chunks, kernel)
 
 
-def _simulate_keys(graph, seeds, in_target, keys, max_rounds, by_community, n_chunks, kernel):
+def _simulate_keys(graph, seeds, in_target, keys, max_rounds, count_communities, n_chunks, kernel):
     import numba
 
     from ._kernels.ic import gather_rounds, gather_rounds_pair
 
     run_kernel = _kernel(kernel)
     n_runs = keys.size
-    n_comm = graph.n_communities if by_community else 0
+    n_comm = graph.n_communities if count_communities else 0
     # A run has at most n_nodes - 1 rounds, so n_nodes rows never overflow.
     width = min(graph.n_nodes, max(_ROUND_WIDTH, _ROUND_BUFFER_BYTES // (4 * max(n_runs, 1))))
     if max_rounds >= 0:
@@ -226,7 +227,7 @@ def _simulate_keys(graph, seeds, in_target, keys, max_rounds, by_community, n_ch
     buf = np.empty((width, n_runs), dtype=np.int32)
     buf_t = np.empty((width, n_runs), dtype=np.int32)
     comm = np.zeros((n_runs if n_comm else 0, n_comm), dtype=np.int32)
-    args = (graph.offsets, graph.targets, graph.prob, _uniform_p_scaled(graph), seeds, in_target, graph.community)
+    args = (graph.indptr, graph.indices, graph.prob, _uniform_p_scaled(graph), seeds, in_target, graph.community)
     old_chunksize = numba.set_parallel_chunksize(1)  # threads take chunks one at a time: balanced if runs vary
     if serial:
         numba.set_num_threads(1)
@@ -309,12 +310,12 @@ def prepare(graph, seeds, target, n_runs, rng, keys, max_rounds, *, bytes_per_ru
         "rng": material,
         "microviral_version": __version__,
         "graph_sha256": graph.fingerprint(),
-        "community_sizes": graph.community_sizes(),
+        "community_sizes": graph.community_sizes,
     }
     return seeds, mask, in_target, keys, max_rounds, provenance
 
 
-def simulate(graph, seeds, *, n_runs=1000, target=None, rng=None, max_rounds=None, keys=None, by_community=True,
+def simulate(graph, seeds, *, n_runs=1000, target=None, rng=None, max_rounds=None, keys=None, count_communities=True,
              n_threads=None, progress=None, backend="local", client=None, chunk_size=None):
     """Run independent-cascade simulations from ``seeds`` and measure penetration of ``target``.
 
@@ -340,12 +341,13 @@ def simulate(graph, seeds, *, n_runs=1000, target=None, rng=None, max_rounds=Non
         Stop each cascade after this many rounds (None: run to the end).
     keys : array-like of uint64, optional
         Explicit run keys (e.g. ``result.keys[[i]]`` to replay run ``i``).
-    by_community : bool, default True
+    count_communities : bool, default True
         Count activated nodes per community in each run.
     n_threads : int, optional
         numba threads for this call (default: numba's setting). Results do not depend on it.
     progress : bool, optional
-        Show a progress bar (default: only for long runs in an interactive terminal).
+        Show a progress bar. None (default): only when the runs are predicted to take
+        more than a few seconds and stderr is a terminal; True forces it, False disables it.
     backend : {"local", "dask"}, default "local"
         "dask" runs chunks of runs on a Dask cluster (``pip install microviral[dask]``).
     client : dask.distributed.Client or str, optional
@@ -377,7 +379,8 @@ def simulate(graph, seeds, *, n_runs=1000, target=None, rng=None, max_rounds=Non
     """
     seeds, mask, in_target, keys, max_rounds, provenance = prepare(graph, seeds, target, n_runs, rng, keys,
                                                                     max_rounds)
-    by_community = check_bool(by_community, "by_community")
+    count_communities = check_bool(count_communities, "count_communities")
+    progress = check_progress(progress)
     n_threads = check_int(n_threads, "n_threads", minimum=1, allow_none=True)
     if n_threads is not None:
         import numba
@@ -395,12 +398,12 @@ def simulate(graph, seeds, *, n_runs=1000, target=None, rng=None, max_rounds=Non
         if n_threads is not None:
             raise ValueError("'n_threads' applies to backend='local'; with Dask, size the workers' threads instead.")
 
-        out = simulate_dask(graph, seeds, in_target, keys, max_rounds=max_rounds, by_community=by_community,
+        out = simulate_dask(graph, seeds, in_target, keys, max_rounds=max_rounds, count_communities=count_communities,
                             client=client, chunk_size=chunk_size, progress=progress)
     else:
         if client is not None:
             raise ValueError("'client' is only used with backend='dask'.")
-        out = _simulate_local(graph, seeds, in_target, keys, max_rounds, by_community, n_threads, progress,
+        out = _simulate_local(graph, seeds, in_target, keys, max_rounds, count_communities, n_threads, progress,
                               chunk_size)
     return CascadeResult(**out, keys=keys, seeds=seeds, target_mask=mask, n_nodes=graph.n_nodes,
                          community_names=graph.community_names, provenance=provenance)
@@ -412,8 +415,7 @@ _CHUNK_SECONDS = 0.5
 _FIRST_CHUNK_RUNS = 256
 
 
-def _simulate_local(graph, seeds, in_target, keys, max_rounds, by_community, n_threads, progress, chunk_size):
-    import sys
+def _simulate_local(graph, seeds, in_target, keys, max_rounds, count_communities, n_threads, progress, chunk_size):
     import time
 
     n_runs = keys.size
@@ -425,8 +427,7 @@ def _simulate_local(graph, seeds, in_target, keys, max_rounds, by_community, n_t
         with _threads(n_threads):
             while done < n_runs:
                 per_run = elapsed / done if done else None
-                if bar is None and done and progress is not False and (
-                        progress or (per_run * (n_runs - done) > 5.0 and sys.stderr.isatty())):
+                if bar is None and wants_bar(progress, done, n_runs, elapsed):
                     from tqdm.auto import tqdm
 
                     bar = tqdm(total=n_runs, initial=done, desc="cascades", unit="run")
@@ -439,7 +440,7 @@ def _simulate_local(graph, seeds, in_target, keys, max_rounds, by_community, n_t
                 size = min(size, n_runs - done)
                 t0 = time.perf_counter()
                 parts.append(simulate_keys(graph, seeds, in_target, keys[done:done + size],
-                                           max_rounds=max_rounds, by_community=by_community))
+                                           max_rounds=max_rounds, count_communities=count_communities))
                 elapsed += time.perf_counter() - t0
                 done += size
                 if bar is not None:
