@@ -1,9 +1,17 @@
 """Linear threshold: thresholds, kernel, oracle."""
 
+import warnings
+
+import numba
 import numpy as np
+import pytest
+from naive import lt_cascade, lt_exact, run_fields
 from numba import njit
 
+import microviral as mv
 from microviral._kernels.hashing import arc_uniform_py, node_threshold, node_threshold_py
+from microviral._kernels.lt import lt_runs
+from microviral._rng import check_rng, run_keys
 
 
 @njit
@@ -47,3 +55,168 @@ def test_thresholds_are_independent_of_the_arc_coins():
     assert abs(np.corrcoef(t, 1.0 - u)[0, 1]) < 4 / np.sqrt(n)
     # different keys give different thresholds for the same node
     assert len({node_threshold_py(k, 3) for k in range(100)}) == 100
+
+
+# ------------------------------------------------------------------------------------------------ the kernel
+def lt_graph(seed, n, m, *, directed=True, n_comm=2, full=0.3):
+    """Random graph with LT weights: random in-weights per node, scaled to sum to 1 (share ``full``) or less."""
+    gen = np.random.default_rng(seed)
+    src = gen.integers(0, n, size=m)
+    dst = gen.integers(0, n, size=m)
+    keep = src != dst
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mv.DataWarning)
+        g = mv.CommunityGraph.from_edges(src[keep], dst[keep], n_nodes=n, directed=directed,
+                                         community=gen.integers(0, n_comm, size=n))
+    raw = gen.uniform(0.05, 1.0, size=g.n_arcs)
+    head = g.targets
+    insum = np.bincount(head, weights=raw, minlength=n)
+    scale = np.where(gen.uniform(size=n) < full, 1.0, gen.uniform(0.3, 1.0, size=n))
+    return g.with_prob(np.minimum(raw / insum[head] * scale[head], 1.0))
+
+
+def run_lt(graph, seeds, target_mask, keys, max_rounds=-1, n_chunks=3):
+    """The LT kernel with room for every round; per-run fields as simulate returns them."""
+    n = keys.size
+    width = graph.n_nodes + 1
+    out = dict(reach=np.empty(n, np.int64), target_activated=np.empty(n, np.int64), rounds=np.empty(n, np.int64),
+               new_by_round=np.zeros((width, n), np.int32), new_target_by_round=np.zeros((width, n), np.int32),
+               community_activated=np.zeros((n, graph.n_communities), np.int32))
+    lt_runs(graph.offsets, graph.targets, graph.prob, -1.0, np.asarray(seeds, dtype=np.int32),
+            np.ascontiguousarray(target_mask, dtype=np.uint8), graph.community, keys, max_rounds, n_chunks,
+            *out.values())
+    needed = int(out["rounds"].max()) + 1
+    for name in ("new_by_round", "new_target_by_round"):
+        buf = out[name][:needed].T.copy()
+        buf[np.arange(needed)[None, :] > out["rounds"][:, None]] = 0  # cells past a run's end are not written
+        out[name] = buf
+    return out
+
+
+def keys_for(n_runs, seed=0):
+    return run_keys(check_rng(seed), n_runs)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_kernel_gives_the_pure_python_threshold_cascade_run_for_run(seed):
+    directed = seed % 2 == 0
+    g = lt_graph(100 + seed, 40, 160, directed=directed, n_comm=3, full=0.6)
+    seeds = [0, 5] if seed < 3 else [7]
+    mask = g.community == 1
+    keys = keys_for(60, seed)
+    max_rounds = None if seed % 3 else 2
+    got = run_lt(g, seeds, mask, keys, -1 if max_rounds is None else max_rounds)
+    assert got["reach"].max() > len(seeds)  # cascades happen: the comparison is not vacuous
+    for r, key in enumerate(keys):
+        want = run_fields(g, lt_cascade(g, seeds, int(key), max_rounds), mask)
+        for name, value in want.items():
+            row = got[name][r]
+            if np.ndim(row):
+                row = row[:len(value)].tolist() if name.startswith("new") else row.tolist()
+                if name.startswith("new"):
+                    assert got[name][r][len(value):].sum() == 0, (name, r)
+            assert row == value, (name, r)
+
+
+def test_results_do_not_depend_on_threads_chunks_or_replays():
+    g = lt_graph(7, 300, 1500, full=0.8)
+    seeds = [0, 1, 2]
+    mask = g.community == 0
+    keys = keys_for(500, 3)
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        base = run_lt(g, seeds, mask, keys, n_chunks=1)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        for chunks in (2, 7, 500):
+            other = run_lt(g, seeds, mask, keys, n_chunks=chunks)
+            for name in base:
+                assert np.array_equal(base[name], other[name]), (name, chunks)
+    finally:
+        numba.set_num_threads(old)
+    pick = np.array([499, 3, 250])
+    replay = run_lt(g, seeds, mask, keys[pick], n_chunks=1)
+    assert np.array_equal(replay["reach"], base["reach"][pick])
+    assert np.array_equal(replay["community_activated"], base["community_activated"][pick])
+    w = replay["new_by_round"].shape[1]
+    assert np.array_equal(replay["new_by_round"], base["new_by_round"][pick, :w])
+
+
+def within(est, se, exact, what):
+    assert abs(est - exact) <= 4 * se + 1e-9, f"{what}: {est} +- {se} vs exact {exact}"
+
+
+def check_against_oracle(g, seeds, mask, n_runs, max_rounds=None, theta=0.5, seed=0):
+    exact = lt_exact(g, seeds, mask, theta=theta, max_rounds=max_rounds)
+    out = run_lt(g, seeds, mask, keys_for(n_runs, seed), -1 if max_rounds is None else max_rounds)
+    n = n_runs
+    for name in ("reach", "target_activated"):
+        x = out[name]
+        within(x.mean(), x.std() / np.sqrt(n), exact[name], name)
+    size = int(mask.sum())
+    p = np.mean(out["target_activated"] >= theta * size - 1e-9)
+    within(p, np.sqrt(max(p * (1 - p), 1.0 / n) / n), exact["p_theta"], "P(penetration >= theta)")
+    per_round = out["new_by_round"]
+    for t in range(g.n_nodes + 1):
+        x = per_round[:, t] if t < per_round.shape[1] else np.zeros(n)
+        within(x.mean(), x.std() / np.sqrt(n), exact["new_by_round"][t], f"new activations in round {t}")
+    return exact
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_matches_exact_live_edge_enumeration_on_random_tiny_graphs(seed):
+    gen = np.random.default_rng(seed)
+    directed = bool(seed % 2)
+    n = int(gen.integers(3, 7))
+    m = int(gen.integers(n, 2 * n + 2)) if directed else int(gen.integers(n - 1, n + 2))
+    g = lt_graph(seed, n, m, directed=directed, full=0.5)
+    while np.prod(np.bincount(g.targets, minlength=n) + 1.0) > 20000:
+        m -= 1
+        g = lt_graph(seed, n, m, directed=directed, full=0.5)
+    seeds = gen.choice(n, size=1 + seed % 2, replace=False)
+    mask = g.community == seed % 2
+    if not mask.any():
+        mask = np.ones(n, dtype=bool)
+    max_rounds = [None, 1, 2][seed % 3]
+    exact = check_against_oracle(g, seeds, mask, 20000, max_rounds=max_rounds, theta=[0.3, 0.5, 1.0][seed % 3],
+                                 seed=seed)
+    assert exact["reach"] >= len(seeds)
+
+
+def test_path_spreads_with_the_product_of_weights():
+    w = [0.9, 0.6, 0.5]
+    g = mv.CommunityGraph.from_edges([0, 1, 2], [1, 2, 3], prob=w)
+    out = run_lt(g, [0], np.array([0, 0, 0, 1], dtype=bool), keys_for(40000, 1))
+    p_end = np.prod(w)
+    within(out["target_activated"].mean(), np.sqrt(p_end * (1 - p_end) / 40000), p_end, "P(end of path)")
+    exact_reach = 1 + w[0] + w[0] * w[1] + p_end
+    within(out["reach"].mean(), out["reach"].std() / 200, exact_reach, "E[reach]")
+    # the end of the path, when reached, is reached in round 3
+    assert np.all(out["rounds"][out["target_activated"] == 1] == 3)
+
+
+def test_two_seeded_in_neighbours_activate_with_the_sum_of_weights():
+    g = mv.CommunityGraph.from_edges([0, 1], [2, 2], prob=[0.25, 0.45])
+    out = run_lt(g, [0, 1], np.array([0, 0, 1], dtype=bool), keys_for(40000, 2))
+    p = 0.7
+    within(out["target_activated"].mean(), np.sqrt(p * (1 - p) / 40000), p, "P(head active)")
+    assert set(out["rounds"].tolist()) == {0, 1}
+    # IC would give 1 - 0.75 * 0.55 = 0.5875: the two models are told apart
+    assert abs(out["target_activated"].mean() - 0.5875) > 0.05
+
+
+def test_weight_limits():
+    """Weight 0 never activates; in-weight 1 from an active node always does; 1/2 + 1/2 also always."""
+    g = mv.CommunityGraph.from_edges([0, 0, 1, 3, 2], [1, 2, 3, 4, 4], prob=[1.0, 0.0, 1.0, 0.5, 0.5])
+    out = run_lt(g, [0], np.ones(5, dtype=bool), keys_for(2000, 4))
+    # 0, 1, 3 always; node 2 never, so node 4 has 1/2 of in-weight: active iff its threshold is <= 1/2...
+    assert set(out["reach"].tolist()) == {3, 4}
+    within(np.mean(out["reach"] == 4), np.sqrt(0.25 / 2000), 0.5, "P(node 4 active)")
+    g2 = g.with_prob([1.0, 1.0, 1.0, 0.5, 0.5])
+    out2 = run_lt(g2, [0], np.ones(5, dtype=bool), keys_for(2000, 4))
+    assert np.all(out2["reach"] == 5)  # ...and with node 2 active, 1/2 + 1/2 reaches every threshold
+    # node 4 joins in round 2 (threshold <= 1/2, from node 2 alone) or in round 3 (once node 3 adds its 1/2)
+    early = out2["rounds"] == 2
+    assert np.all(out2["new_by_round"][early, :3] == [1, 2, 2])
+    assert np.all(out2["new_by_round"][~early, :4] == [1, 2, 1, 1])
+    assert np.array_equal(early, [node_threshold_py(int(k), 4) <= 0.5 for k in keys_for(2000, 4)])
