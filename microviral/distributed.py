@@ -244,14 +244,16 @@ def default_chunk_size(n_runs, n_arcs, n_threads, seconds_per_run=None):
     return int(max(1, min(n_runs, size)))
 
 
-def _pilot(graph, seeds, in_target, keys, max_rounds, count_communities):
+def _pilot(graph, seeds, in_target, keys, max_rounds, count_communities, model="ic"):
     """Time the first runs here, single-threaded; return (their output, seconds per run)."""
     from .simulation import _threads, simulate_keys
 
     with _threads(1):
-        simulate_keys(graph, seeds, in_target, keys[:1], max_rounds=max_rounds, count_communities=count_communities)
+        simulate_keys(graph, seeds, in_target, keys[:1], max_rounds=max_rounds, count_communities=count_communities,
+                      model=model)
         t0 = time.perf_counter()
-        out = simulate_keys(graph, seeds, in_target, keys, max_rounds=max_rounds, count_communities=count_communities)
+        out = simulate_keys(graph, seeds, in_target, keys, max_rounds=max_rounds, count_communities=count_communities,
+                            model=model)
         return out, (time.perf_counter() - t0) / keys.size
 
 
@@ -273,7 +275,7 @@ def _cores():
         return os.cpu_count() or 1
 
 
-def _run_chunk(graph, seeds, in_target, keys, max_rounds, count_communities, host_threads):
+def _run_chunk(graph, seeds, in_target, keys, max_rounds, count_communities, host_threads, model="ic"):
     """One Dask task: the local engine on a slice of run keys (each run depends only on its key)."""
     import numba
 
@@ -290,7 +292,8 @@ def _run_chunk(graph, seeds, in_target, keys, max_rounds, count_communities, hos
     n_threads = max(1, min(numba.config.NUMBA_NUM_THREADS, _cores() // max(1, sharing), keys.size))
     # simulate_keys serialises kernel launches itself where numba's threading layer needs it (workqueue).
     with _threads(n_threads):
-        return simulate_keys(graph, seeds, in_target, keys, max_rounds=max_rounds, count_communities=count_communities)
+        return simulate_keys(graph, seeds, in_target, keys, max_rounds=max_rounds, count_communities=count_communities,
+                             model=model)
 
 
 def _scatter(client, graph, in_target):
@@ -313,7 +316,8 @@ def _scatter(client, graph, in_target):
         return cache["graph"][1], cache["target"][1]
 
 
-def _run_chunks(client, graph, seeds, in_target, keys, bounds, todo, parts, max_rounds, count_communities, bar):
+def _run_chunks(client, graph, seeds, in_target, keys, bounds, todo, parts, max_rounds, count_communities, bar,
+                model="ic"):
     """Submit the chunks ``todo``, store their outputs in ``parts``; return the chunks lost with their inputs.
 
     A chunk whose worker dies is recomputed by Dask itself (and a chunk that
@@ -331,7 +335,7 @@ def _run_chunks(client, graph, seeds, in_target, keys, bounds, todo, parts, max_
     tag = uuid.uuid4().hex
     futures = {
         i: client.submit(_run_chunk, graph_f, seeds, target_f, keys[bounds[i]:bounds[i + 1]], max_rounds,
-                         count_communities, host_threads, key=f"microviral-chunk-{tag}-{i}", retries=_RETRIES,
+                         count_communities, host_threads, model, key=f"microviral-chunk-{tag}-{i}", retries=_RETRIES,
                          pure=False)
         for i in todo
     }
@@ -366,7 +370,7 @@ def _run_chunks(client, graph, seeds, in_target, keys, bounds, todo, parts, max_
 
 
 def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, count_communities=True, client=None,
-                  chunk_size=None, progress=None):
+                  chunk_size=None, progress=None, model="ic"):
     """Run one cascade per key on a Dask cluster; return what :func:`simulate_keys` returns.
 
     This is the engine behind ``simulate(..., backend="dask")``; most users call
@@ -398,6 +402,9 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, count_communi
     progress : bool, optional
         A tqdm bar over completed chunks (default: only for long runs in an
         interactive terminal).
+    model : {"ic", "lt"}, default "ic"
+        Diffusion model (see :func:`microviral.simulate`); ``"lt"`` checks the
+        in-weights here, before any run.
 
     Returns
     -------
@@ -428,9 +435,12 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, count_communi
     >>> bool((out["reach"] == local.reach).all())
     True
     """
-    from .simulation import _output_bytes_per_run, check_graph, check_keys, check_memory, merge_outputs
+    from .simulation import (_output_bytes_per_run, check_graph, check_keys, check_lt_weights, check_memory,
+                             check_model, merge_outputs)
 
     check_graph(graph)
+    if check_model(model) == "lt":
+        check_lt_weights(graph)
     seeds = np.ascontiguousarray(check_node_array(seeds, "seeds", graph.n_nodes), dtype=np.int32)
     in_target = np.ascontiguousarray(in_target, dtype=np.uint8)
     if in_target.shape != (graph.n_nodes,):
@@ -450,7 +460,8 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, count_communi
         threads, n_threads = _worker_threads(c)
         first, start = None, 0
         if chunk_size is None and n_runs >= 8 * _PILOT_RUNS:
-            first, seconds_per_run = _pilot(graph, seeds, in_target, keys[:_PILOT_RUNS], max_rounds, count_communities)
+            first, seconds_per_run = _pilot(graph, seeds, in_target, keys[:_PILOT_RUNS], max_rounds, count_communities,
+                                            model)
             start = _PILOT_RUNS
             chunk_size = default_chunk_size(n_runs - start, graph.n_arcs, n_threads, seconds_per_run)
         elif chunk_size is None:
@@ -471,7 +482,7 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, count_communi
         try:
             for _ in range(_RESUBMITS + 1):
                 todo = _run_chunks(c, graph, seeds, in_target, keys, bounds, todo, parts, max_rounds,
-                                   count_communities, bar)
+                                   count_communities, bar, model)
                 if not todo:
                     break
             else:

@@ -1,4 +1,4 @@
-"""simulate(): the only caller of the independent-cascade kernel."""
+"""simulate(): the only caller of the cascade kernels (independent cascade, linear threshold)."""
 
 import os
 import threading
@@ -13,7 +13,11 @@ from ._validation import _describe, check_bool, check_int, check_node_array
 from .graph import CommunityGraph
 from .results import CascadeResult
 
-__all__ = ["simulate", "simulate_keys", "check_memory"]
+__all__ = ["simulate", "simulate_keys", "check_memory", "check_model", "check_lt_weights"]
+
+MODELS = ("ic", "lt")
+# In-weights may sum past 1 by rounding (e.g. 1/3 + 1/3 + 1/3); beyond this it is a modelling error.
+_LT_WEIGHT_SLACK = 1e-9
 
 # Per-round counts start this wide; runs with more rounds are replayed wider (exactly, from their keys).
 _ROUND_WIDTH = 32
@@ -101,6 +105,44 @@ def check_keys(keys):
     return np.ascontiguousarray(arr, dtype=np.uint64)
 
 
+def check_model(model):
+    """The diffusion model's name: ``"ic"`` (independent cascade) or ``"lt"`` (linear threshold)."""
+    if not isinstance(model, str) or model not in MODELS:
+        raise ValueError(f"'model' must be 'ic' (independent cascade) or 'lt' (linear threshold). "
+                         f"Got {_describe(model)}.")
+    return model
+
+
+def check_lt_weights(graph):
+    """Refuse, for linear threshold, a graph where some node's in-weights sum above 1.
+
+    Kempe et al.'s model needs ``sum_u w(u, v) <= 1`` for every node ``v`` (up to
+    rounding, 1e-9): the summed weight is compared with a threshold uniform on
+    (0, 1], so a larger sum would silently act as 1.
+
+    Examples
+    --------
+    >>> import microviral as mv
+    >>> g = mv.CommunityGraph.from_edges([0, 1], [2, 2], prob=[0.7, 0.6])
+    >>> check_lt_weights(g)
+    Traceback (most recent call last):
+    ...
+    ValueError: model='lt' needs every node's in-weights to sum to at most 1; node 2 (id 2) has in-weights summing to 1.3 ...
+    """
+    insum = np.bincount(graph.indices, weights=graph.prob, minlength=graph.n_nodes)
+    bad = np.flatnonzero(insum > 1.0 + _LT_WEIGHT_SLACK)
+    if bad.size:
+        v = int(bad[np.argmax(insum[bad])])
+        ident = graph.node_ids[v]
+        ident = ident.item() if isinstance(ident, np.generic) else ident
+        raise ValueError(
+            f"model='lt' needs every node's in-weights to sum to at most 1; node {v} (id {ident!r}) "
+            f"has in-weights summing to {float(insum[v])!r} ({bad.size} node(s) above 1). Use LT weights, e.g. "
+            f"mv.probabilities.weighted_cascade(graph) or mv.probabilities.random_lt_weights(graph, rng)."
+        )
+    return graph
+
+
 def _uniform_p_scaled(graph):
     """``p * 2**53`` when every arc has the same probability ``p`` (memoised per graph), else -1."""
     cache = getattr(graph, "_cache", None)
@@ -154,6 +196,10 @@ def _record_reach(graph, reach):
 
 
 def _kernel(name):
+    if name == "lt":
+        from ._kernels.lt import lt_runs
+
+        return lt_runs
     if name == "bitparallel":
         from ._kernels.bitparallel import ic_runs_bitparallel
 
@@ -172,14 +218,19 @@ _PILOT_RUNS = 64
 _BITPARALLEL_REACH = 0.5
 
 
-def simulate_keys(graph, seeds, in_target, keys, *, max_rounds=-1, count_communities=True, n_chunks=None):
+def simulate_keys(graph, seeds, in_target, keys, *, max_rounds=-1, count_communities=True, n_chunks=None,
+                  model="ic"):
     """Run one cascade per key on trusted, validated arrays; return a dict of per-run arrays.
 
     This is the engine's inner entry point, shared by :func:`simulate`, the
     seeding strategies and the Dask backend. ``seeds`` is int32, ``in_target``
-    uint8 of length ``n_nodes``, ``keys`` uint64. The kernel (scalar or
-    bit-parallel) is chosen by regime; both give exactly the same outputs.
+    uint8 of length ``n_nodes``, ``keys`` uint64; with ``model="lt"`` the
+    in-weights are already checked (:func:`check_lt_weights`). Under IC the
+    kernel (scalar or bit-parallel) is chosen by regime; both give exactly the
+    same outputs.
     """
+    if model == "lt":
+        return _simulate_keys(graph, seeds, in_target, keys, max_rounds, count_communities, n_chunks, "lt")
     kernel = _KERNEL
     if kernel == "auto":
         cache = getattr(graph, "_cache", None)
@@ -218,7 +269,7 @@ def _simulate_keys(graph, seeds, in_target, keys, max_rounds, count_communities,
         # one chunk for a call short enough to run on one thread.
         n_chunks = 1 if serial else max(1, min(n_runs, 64 * threads, max(threads, n_runs * 256 // graph.n_nodes)))
     # outputs (per-round buffers: the pages of the first rounds), plus each chunk's scratch per node
-    scratch = 36 if kernel == "bitparallel" else 8
+    scratch = {"bitparallel": 36, "lt": 28}.get(kernel, 8)
     _check_memory(n_runs * (3 * 8 + 4 * min(width, _ROUND_WIDTH) * 4 + n_comm * 4) + n_chunks * graph.n_nodes * scratch,
                   f"{n_runs} runs")
     reach = np.empty(n_runs, dtype=np.int64)
@@ -244,7 +295,8 @@ def _simulate_keys(graph, seeds, in_target, keys, max_rounds, count_communities,
         numba.set_parallel_chunksize(old_chunksize)
         if serial:
             numba.set_num_threads(threads)
-    _record_reach(graph, reach)
+    if kernel != "lt":  # the IC kernel choice reads this: keep it about IC cascades
+        _record_reach(graph, reach)
     del buf, buf_t
     if needed > width:
         # Replay only the long runs, wide enough for their every round; same keys, same worlds.
@@ -278,13 +330,16 @@ def merge_outputs(parts):
     return out
 
 
-def prepare(graph, seeds, target, n_runs, rng, keys, max_rounds, *, bytes_per_run=None):
+def prepare(graph, seeds, target, n_runs, rng, keys, max_rounds, *, bytes_per_run=None, model="ic"):
     """Validate the public arguments of :func:`simulate`; return trusted arrays and provenance.
 
     ``bytes_per_run`` (default: :func:`simulate`'s outputs with per-community counts)
-    sizes the memory check made before any key is drawn.
+    sizes the memory check made before any key is drawn. With ``model="lt"`` the
+    graph's in-weights are checked here, before any run.
     """
     check_graph(graph)
+    if check_model(model) == "lt":
+        check_lt_weights(graph)
     if bytes_per_run is None:
         bytes_per_run = _output_bytes_per_run(graph)
     seeds = check_node_array(seeds, "seeds", graph.n_nodes)
@@ -307,6 +362,7 @@ def prepare(graph, seeds, target, n_runs, rng, keys, max_rounds, *, bytes_per_ru
     # a cascade has at most n_nodes - 1 rounds; clamping keeps huge ints out of the int64 kernel argument
     max_rounds = -1 if max_rounds is None else min(check_int(max_rounds, "max_rounds", minimum=0), graph.n_nodes)
     provenance = {
+        "model": model,
         "rng": material,
         "microviral_version": __version__,
         "graph_sha256": graph.fingerprint(),
@@ -315,14 +371,18 @@ def prepare(graph, seeds, target, n_runs, rng, keys, max_rounds, *, bytes_per_ru
     return seeds, mask, in_target, keys, max_rounds, provenance
 
 
-def simulate(graph, seeds, *, n_runs=1000, target=None, rng=None, max_rounds=None, keys=None, count_communities=True,
-             n_threads=None, progress=None, backend="local", client=None, chunk_size=None):
-    """Run independent-cascade simulations from ``seeds`` and measure penetration of ``target``.
+def simulate(graph, seeds, *, model="ic", n_runs=1000, target=None, rng=None, max_rounds=None, keys=None,
+             count_communities=True, n_threads=None, progress=None, backend="local", client=None, chunk_size=None):
+    """Run cascade simulations from ``seeds`` and measure penetration of ``target``.
 
-    Each run is one live-edge world fixed by its 64-bit key: arc ``e`` is live in
-    run ``r`` iff a stateless hash of ``(keys[r], e)`` falls below ``prob[e]``. The
-    result therefore does not depend on the number of threads, on chunking, on
-    Dask workers or on the seed set: two seed sets simulated with the same
+    Each run is one random world fixed by its 64-bit key. Under independent
+    cascade (``model="ic"``) arc ``e`` is live in run ``r`` iff a stateless hash
+    of ``(keys[r], e)`` falls below ``prob[e]``. Under linear threshold
+    (``model="lt"``) node ``v`` draws its threshold from a stateless hash of
+    ``(keys[r], v)``, uniform on (0, 1], and becomes active in the first round in
+    which the weights ``prob`` of its active in-neighbours sum to at least it.
+    The result therefore does not depend on the number of threads, on chunking,
+    on Dask workers or on the seed set: two seed sets simulated with the same
     ``rng`` see the same worlds (paired comparison).
 
     Parameters
@@ -331,6 +391,10 @@ def simulate(graph, seeds, *, n_runs=1000, target=None, rng=None, max_rounds=Non
     seeds : array-like of int
         Initially active nodes (indices; use ``graph.index_of`` to map original ids).
         Non-empty, in range, no repeats.
+    model : {"ic", "lt"}, default "ic"
+        Diffusion model: independent cascade (``graph.prob`` are arc probabilities)
+        or linear threshold (``graph.prob`` are arc weights; every node's in-weights
+        must sum to at most 1, e.g. :func:`microviral.probabilities.weighted_cascade`).
     n_runs : int, default 1000
         Number of independent cascades. Ignored when ``keys`` is given.
     target : community name or label, boolean mask, node indices, or None
@@ -362,7 +426,8 @@ def simulate(graph, seeds, *, n_runs=1000, target=None, rng=None, max_rounds=Non
     Raises
     ------
     TypeError, ValueError
-        Bad graph, seeds out of range, duplicated or empty, unknown target, ``n_runs <= 0``...
+        Bad graph, seeds out of range, duplicated or empty, unknown target, ``n_runs <= 0``,
+        unknown ``model``, or (``model="lt"``) a node whose in-weights sum above 1...
     MemoryError
         Outputs that would not fit in memory are refused up front.
 
@@ -376,9 +441,17 @@ def simulate(graph, seeds, *, n_runs=1000, target=None, rng=None, max_rounds=Non
     >>> res2 = mv.simulate(g, [0], n_runs=2000, target=1, rng=42)
     >>> bool((res.reach == res2.reach).all())
     True
+
+    Linear threshold: a node with two active in-neighbours of weights 0.25 and
+    0.45 becomes active with probability 0.25 + 0.45.
+
+    >>> h = mv.CommunityGraph.from_edges([0, 1], [2, 2], prob=[0.25, 0.45])
+    >>> lt = mv.simulate(h, [0, 1], model="lt", n_runs=4000, rng=1)
+    >>> round(float(lt.reach.mean() - 2), 1)
+    0.7
     """
     seeds, mask, in_target, keys, max_rounds, provenance = prepare(graph, seeds, target, n_runs, rng, keys,
-                                                                    max_rounds)
+                                                                    max_rounds, model=model)
     count_communities = check_bool(count_communities, "count_communities")
     progress = check_progress(progress)
     n_threads = check_int(n_threads, "n_threads", minimum=1, allow_none=True)
@@ -399,12 +472,12 @@ def simulate(graph, seeds, *, n_runs=1000, target=None, rng=None, max_rounds=Non
             raise ValueError("'n_threads' applies to backend='local'; with Dask, size the workers' threads instead.")
 
         out = simulate_dask(graph, seeds, in_target, keys, max_rounds=max_rounds, count_communities=count_communities,
-                            client=client, chunk_size=chunk_size, progress=progress)
+                            client=client, chunk_size=chunk_size, progress=progress, model=model)
     else:
         if client is not None:
             raise ValueError("'client' is only used with backend='dask'.")
         out = _simulate_local(graph, seeds, in_target, keys, max_rounds, count_communities, n_threads, progress,
-                              chunk_size)
+                              chunk_size, model)
     return CascadeResult(**out, keys=keys, seeds=seeds, target_mask=mask, n_nodes=graph.n_nodes,
                          community_names=graph.community_names, provenance=provenance)
 
@@ -415,7 +488,8 @@ _CHUNK_SECONDS = 0.5
 _FIRST_CHUNK_RUNS = 256
 
 
-def _simulate_local(graph, seeds, in_target, keys, max_rounds, count_communities, n_threads, progress, chunk_size):
+def _simulate_local(graph, seeds, in_target, keys, max_rounds, count_communities, n_threads, progress, chunk_size,
+                    model="ic"):
     import time
 
     n_runs = keys.size
@@ -440,7 +514,7 @@ def _simulate_local(graph, seeds, in_target, keys, max_rounds, count_communities
                 size = min(size, n_runs - done)
                 t0 = time.perf_counter()
                 parts.append(simulate_keys(graph, seeds, in_target, keys[done:done + size],
-                                           max_rounds=max_rounds, count_communities=count_communities))
+                                           max_rounds=max_rounds, count_communities=count_communities, model=model))
                 elapsed += time.perf_counter() - t0
                 done += size
                 if bar is not None:

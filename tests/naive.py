@@ -69,7 +69,7 @@ def lt_cascade(graph, seeds, key, max_rounds=None):
     Same thresholds (``node_threshold_py``) and the same order of additions as the
     kernel (levels in queue order, arcs in CSR order), so its runs are identical.
     """
-    offsets, targets, prob = graph.offsets, graph.targets, graph.prob
+    indptr, indices, prob = graph.indptr, graph.indices, graph.prob
     active = set(int(s) for s in seeds)
     acc = {}
     layers = [[int(s) for s in seeds]]
@@ -77,8 +77,8 @@ def lt_cascade(graph, seeds, key, max_rounds=None):
     while frontier and (max_rounds is None or len(layers) - 1 < max_rounds):
         new = []
         for u in frontier:
-            for e in range(offsets[u], offsets[u + 1]):
-                v = int(targets[e])
+            for e in range(indptr[u], indptr[u + 1]):
+                v = int(indices[e])
                 if v in active:
                     continue
                 acc[v] = acc[v] + float(prob[e]) if v in acc else float(prob[e])
@@ -111,7 +111,7 @@ def lt_live_edge_worlds(graph):
     Yields ``(probability, live)`` with ``live`` a boolean per arc; arc ``(u, v)`` is
     v's kept arc with probability ``w(u, v)``, none with ``1 - sum`` (Kempe et al. 2003).
     """
-    heads = graph.targets
+    heads = graph.indices
     options = []
     for v in range(graph.n_nodes):
         arcs = np.flatnonzero(heads == v)
@@ -146,8 +146,8 @@ def lt_exact(graph, seeds, target_mask, theta=0.5, max_rounds=None):
         while frontier and (max_rounds is None or len(per_round) - 1 < max_rounds):
             new = []
             for u in frontier:
-                for e in range(graph.offsets[u], graph.offsets[u + 1]):
-                    v = int(graph.targets[e])
+                for e in range(graph.indptr[u], graph.indptr[u + 1]):
+                    v = int(graph.indices[e])
                     if live[e] and v not in active:
                         active.add(v)
                         new.append(v)

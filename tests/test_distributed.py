@@ -408,3 +408,17 @@ def test_compare_on_dask_equals_local_and_ships_the_graph_once(client, monkeypat
     timing = ["selection_time_s"]
     assert dask_table.drop(columns=timing).equals(local_table.drop(columns=timing))
     assert dask_table.attrs == local_table.attrs
+
+
+def test_linear_threshold_on_the_workers_gives_the_local_result(client, graph):
+    g = mv.probabilities.weighted_cascade(graph)
+    ref = mv.simulate(g, [0, 1, 2, 3], model="lt", n_runs=600, target=1, rng=4)
+    assert ref.reach.std() > 0
+    for chunk_size in (None, 77):  # None: the first 64 runs are a pilot here, the rest on the workers
+        res = mv.simulate(g, [0, 1, 2, 3], model="lt", n_runs=600, target=1, rng=4, backend="dask", client=client,
+                          chunk_size=chunk_size)
+        assert_same(res, ref)
+    bad = graph.with_prob(np.full(graph.n_arcs, 0.9))
+    with pytest.raises(ValueError, match="in-weights"):
+        mvd.simulate_dask(bad, np.array([0], np.int32), np.ones(bad.n_nodes, np.uint8),
+                          np.arange(1, 5, dtype=np.uint64), client=client, model="lt")

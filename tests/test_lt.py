@@ -1,7 +1,9 @@
 """Linear threshold: thresholds, kernel, oracle."""
 
+import importlib
 import warnings
 
+import networkx as nx
 import numba
 import numpy as np
 import pytest
@@ -12,6 +14,8 @@ import microviral as mv
 from microviral._kernels.hashing import arc_uniform_py, node_threshold, node_threshold_py
 from microviral._kernels.lt import lt_runs
 from microviral._rng import check_rng, run_keys
+
+simulation = importlib.import_module("microviral.simulation")
 
 
 @njit
@@ -69,20 +73,20 @@ def lt_graph(seed, n, m, *, directed=True, n_comm=2, full=0.3):
         g = mv.CommunityGraph.from_edges(src[keep], dst[keep], n_nodes=n, directed=directed,
                                          community=gen.integers(0, n_comm, size=n))
     raw = gen.uniform(0.05, 1.0, size=g.n_arcs)
-    head = g.targets
+    head = g.indices
     insum = np.bincount(head, weights=raw, minlength=n)
     scale = np.where(gen.uniform(size=n) < full, 1.0, gen.uniform(0.3, 1.0, size=n))
     return g.with_prob(np.minimum(raw / insum[head] * scale[head], 1.0))
 
 
-def run_lt(graph, seeds, target_mask, keys, max_rounds=-1, n_chunks=3):
-    """The LT kernel with room for every round; per-run fields as simulate returns them."""
+def kernel_lt(graph, seeds, target_mask, keys, max_rounds=-1, n_chunks=3):
+    """The LT kernel itself with room for every round; per-run fields as simulate returns them."""
     n = keys.size
     width = graph.n_nodes + 1
     out = dict(reach=np.empty(n, np.int64), target_activated=np.empty(n, np.int64), rounds=np.empty(n, np.int64),
                new_by_round=np.zeros((width, n), np.int32), new_target_by_round=np.zeros((width, n), np.int32),
                community_activated=np.zeros((n, graph.n_communities), np.int32))
-    lt_runs(graph.offsets, graph.targets, graph.prob, -1.0, np.asarray(seeds, dtype=np.int32),
+    lt_runs(graph.indptr, graph.indices, graph.prob, -1.0, np.asarray(seeds, dtype=np.int32),
             np.ascontiguousarray(target_mask, dtype=np.uint8), graph.community, keys, max_rounds, n_chunks,
             *out.values())
     needed = int(out["rounds"].max()) + 1
@@ -91,6 +95,16 @@ def run_lt(graph, seeds, target_mask, keys, max_rounds=-1, n_chunks=3):
         buf[np.arange(needed)[None, :] > out["rounds"][:, None]] = 0  # cells past a run's end are not written
         out[name] = buf
     return out
+
+
+def run_lt(graph, seeds, target_mask, keys, max_rounds=-1, **kw):
+    """``mv.simulate(model="lt")``'s per-run fields."""
+    res = mv.simulate(graph, seeds, model="lt", keys=keys, target=np.asarray(target_mask, dtype=bool),
+                      max_rounds=None if max_rounds < 0 else max_rounds, **kw)
+    return {name: getattr(res, name) for name in FIELDS}
+
+
+FIELDS = ("reach", "target_activated", "rounds", "new_by_round", "new_target_by_round", "community_activated")
 
 
 def keys_for(n_runs, seed=0):
@@ -105,7 +119,10 @@ def test_kernel_gives_the_pure_python_threshold_cascade_run_for_run(seed):
     mask = g.community == 1
     keys = keys_for(60, seed)
     max_rounds = None if seed % 3 else 2
-    got = run_lt(g, seeds, mask, keys, -1 if max_rounds is None else max_rounds)
+    got = run_lt(g, seeds, mask, keys, -1 if max_rounds is None else max_rounds, n_threads=2)
+    kern = kernel_lt(g, seeds, mask, keys, -1 if max_rounds is None else max_rounds)
+    for name in FIELDS:
+        assert np.array_equal(got[name], kern[name]), name
     assert got["reach"].max() > len(seeds)  # cascades happen: the comparison is not vacuous
     for r, key in enumerate(keys):
         want = run_fields(g, lt_cascade(g, seeds, int(key), max_rounds), mask)
@@ -123,23 +140,27 @@ def test_results_do_not_depend_on_threads_chunks_or_replays():
     seeds = [0, 1, 2]
     mask = g.community == 0
     keys = keys_for(500, 3)
+    base = run_lt(g, seeds, mask, keys, n_threads=1)
+    assert base["reach"].std() > 0
+    two = min(2, numba.config.NUMBA_NUM_THREADS)
+    runs = [run_lt(g, seeds, mask, keys, n_threads=two)] + [run_lt(g, seeds, mask, keys, chunk_size=c)
+                                                           for c in (1, 7, 499)]
     old = numba.get_num_threads()
     try:
-        numba.set_num_threads(1)
-        base = run_lt(g, seeds, mask, keys, n_chunks=1)
-        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        for chunks in (2, 7, 500):
-            other = run_lt(g, seeds, mask, keys, n_chunks=chunks)
-            for name in base:
-                assert np.array_equal(base[name], other[name]), (name, chunks)
+        numba.set_num_threads(two)
+        runs += [kernel_lt(g, seeds, mask, keys, n_chunks=c) for c in (1, 2, 7, 500)]
     finally:
         numba.set_num_threads(old)
+    for other in runs:
+        for name in FIELDS:
+            assert np.array_equal(base[name], other[name]), name
     pick = np.array([499, 3, 250])
-    replay = run_lt(g, seeds, mask, keys[pick], n_chunks=1)
-    assert np.array_equal(replay["reach"], base["reach"][pick])
-    assert np.array_equal(replay["community_activated"], base["community_activated"][pick])
+    replay = run_lt(g, seeds, mask, keys[pick])
+    for name in ("reach", "target_activated", "rounds", "community_activated"):
+        assert np.array_equal(replay[name], base[name][pick]), name
     w = replay["new_by_round"].shape[1]
     assert np.array_equal(replay["new_by_round"], base["new_by_round"][pick, :w])
+    assert not base["new_by_round"][pick, w:].any()
 
 
 def within(est, se, exact, what):
@@ -170,7 +191,7 @@ def test_matches_exact_live_edge_enumeration_on_random_tiny_graphs(seed):
     n = int(gen.integers(3, 7))
     m = int(gen.integers(n, 2 * n + 2)) if directed else int(gen.integers(n - 1, n + 2))
     g = lt_graph(seed, n, m, directed=directed, full=0.5)
-    while np.prod(np.bincount(g.targets, minlength=n) + 1.0) > 20000:
+    while np.prod(np.bincount(g.indices, minlength=n) + 1.0) > 20000:
         m -= 1
         g = lt_graph(seed, n, m, directed=directed, full=0.5)
     seeds = gen.choice(n, size=1 + seed % 2, replace=False)
@@ -220,3 +241,54 @@ def test_weight_limits():
     assert np.all(out2["new_by_round"][early, :3] == [1, 2, 2])
     assert np.all(out2["new_by_round"][~early, :4] == [1, 2, 1, 1])
     assert np.array_equal(early, [node_threshold_py(int(k), 4) <= 0.5 for k in keys_for(2000, 4)])
+
+
+# ------------------------------------------------------------------------------------------------ the public API
+def test_simulate_refuses_in_weights_above_one_before_any_run(monkeypatch):
+    G = nx.DiGraph()
+    G.add_weighted_edges_from([("a", "x", 0.5), ("b", "x", 0.4), ("c", "x", 0.3), ("d", "a", 1.0)], weight="p")
+    nx.set_node_attributes(G, 0, "community")
+    g = mv.CommunityGraph.from_networkx(G, prob="p")
+    ran = []
+    monkeypatch.setattr(simulation, "_simulate_keys", lambda *a, **k: ran.append(1))
+    with pytest.raises(ValueError, match=r"node \d+ \(id 'x'\) has in-weights summing to 1\.2"):
+        mv.simulate(g, [0], model="lt", n_runs=10, rng=0)
+    assert not ran
+    # rounding is tolerated: three in-weights of 1/3 (and one of exactly 1)
+    h = mv.probabilities.weighted_cascade(mv.CommunityGraph.from_edges([0, 1, 2, 0], [3, 3, 3, 1]))
+    monkeypatch.undo()
+    assert mv.simulate(h, [0, 1, 2], model="lt", n_runs=50, rng=0).reach.min() == 4
+    # the same graph is fine under IC, where prob are probabilities
+    mv.simulate(g, [0], model="ic", n_runs=10, rng=0)
+
+
+def test_check_lt_weights_reports_the_worst_node_and_the_count():
+    g = mv.CommunityGraph.from_edges([0, 1, 0, 1, 2], [2, 2, 3, 3, 3], prob=[0.6, 0.5, 0.2, 0.9, 0.4])
+    with pytest.raises(ValueError, match=r"node 3 .* summing to 1\.5 \(2 node\(s\) above 1\)"):
+        simulation.check_lt_weights(g)
+    g2 = g.with_prob([0.6, 0.2, 0.4, 0.3, 0.5 + 1e-12])  # CSR order: arcs 0->2, 0->3, 1->2, 1->3, 2->3
+    assert simulation.check_lt_weights(g2) is g2
+
+
+@pytest.mark.parametrize("bad", ["LT", "threshold", None, 1])
+def test_unknown_model_is_refused(bad):
+    g = mv.CommunityGraph.from_edges([0], [1], prob=0.5)
+    with pytest.raises(ValueError, match="'model' must be 'ic' .* or 'lt'"):
+        mv.simulate(g, [0], model=bad, n_runs=5, rng=0)
+
+
+def test_lt_and_ic_differ_and_provenance_names_the_model():
+    g = mv.probabilities.weighted_cascade(lt_graph(3, 200, 1000))
+    a = mv.simulate(g, [0, 1], model="lt", n_runs=300, rng=5)
+    b = mv.simulate(g, [0, 1], n_runs=300, rng=5)
+    assert a.provenance["model"] == "lt" and b.provenance["model"] == "ic"
+    assert not np.array_equal(a.reach, b.reach)
+
+
+def test_long_lt_cascades_keep_every_round():
+    """A path longer than the first per-round buffer: the long runs are replayed wider, exactly."""
+    n = 120
+    g = mv.CommunityGraph.from_edges(np.arange(n - 1), np.arange(1, n), prob=1.0)
+    res = mv.simulate(g, [0], model="lt", n_runs=40, rng=0)
+    assert np.all(res.rounds == n - 1)
+    assert np.all(res.new_by_round == 1)
