@@ -51,6 +51,10 @@ __all__ += ["plot"]
 from . import distributed  # dask itself is imported lazily, only when the Dask backend is used
 
 __all__ += ["distributed"]
+# [results]
+from .results import metric_view
+
+__all__ += ["metric_view"]
 
 
 def __dir__():

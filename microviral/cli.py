@@ -354,11 +354,13 @@ def _cmd_simulate(args):
         how = f"strategy {args.strategy}, k={args.k}"
     res = mv.simulate(graph, seeds, n_runs=args.runs, target=target, rng=sim_rng, max_rounds=args.max_rounds,
                       progress=args.progress)
+    from .results import metric_view
+
     table = res.summary(theta=args.theta)
     _say(f"graph: {graph!r}")
     _say(f"target: {'every node' if target is None else repr(target)} ({res.target_size} nodes); {how}; "
          f"{args.runs} runs; rng {args.rng_value}{' (drawn)' if drawn else ''}")
-    _say(table.drop(columns="n").to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    _say(metric_view(table).to_string(float_format=lambda x: f"{x:.4g}"))
     out = args.out
     csv_path, json_path = os.path.join(out, "simulate.csv"), os.path.join(out, "simulate.json")
     ids = np.asarray(graph.node_ids)[res.seeds]
@@ -385,11 +387,7 @@ def _cmd_simulate(args):
     })
     written = [csv_path, json_path]
     if args.per_run:
-        import pandas as pd
-
-        runs = pd.DataFrame({"run": np.arange(res.n_runs), "key": res.keys, "reach": res.reach,
-                             "target_activated": res.target_activated, "penetration": res.penetration,
-                             "spillover": res.spillover, "rounds": res.rounds})
+        runs = res.to_frame()
         written.append(os.path.join(out, "simulate_runs.csv"))
         _write_csv(written[-1], runs)
     if args.plot:

@@ -7,13 +7,42 @@ import numpy as np
 from . import __version__
 from ._progress import check_progress, iterate
 from ._rng import check_rng, run_keys, seed_material
-from ._stats import mean_ci
+from ._stats import check_confidence, mean_ci
 from ._validation import _describe, check_float, check_int
+from .results import STATS
 
 __all__ = ["compare"]
 
-_METRICS = ("reach", "penetration", "target_activated", "spillover", "spillover_share", "lift", "p_microviral",
-            "rounds_to_theta")
+
+
+def _paired_differences(res, base, theta, confidence):
+    """``<metric>_diff_<stat>`` of ``res`` against ``base`` (same keys): penetration, reach, rounds_to_theta.
+
+    Each per-run difference is bounded by the two quantities' ranges, which keeps the
+    interval honest when every run gives the same difference; identical seed sets
+    differ by exactly 0. ``rounds_to_theta`` is a conditional quantity: its difference
+    is taken over the runs in which both seed sets reach ``theta`` (their number is
+    ``rounds_to_theta_diff_n``), so both sides are measured on the same worlds.
+    """
+    out = {}
+    same = np.array_equal(np.sort(res.seeds), np.sort(base.seeds))
+    b_res, b_base = res.bounds(), base.bounds()
+    per_run = {"penetration": (res.penetration, base.penetration), "reach": (res.reach, base.reach),
+               "rounds_to_theta": (res.rounds_to(theta), base.rounds_to(theta))}
+    for name, (mine, theirs) in per_run.items():
+        diff = (mine - theirs).astype(np.float64)  # NaN where either never reaches theta
+        if same:
+            values = (0.0, 0.0, 0.0, 0.0)
+        else:
+            values = mean_ci(diff, confidence, low=b_res[name][0] - b_base[name][1],
+                             high=b_res[name][1] - b_base[name][0])
+        if same and name == "rounds_to_theta":
+            values = (0.0, 0.0, 0.0, 0.0) if np.any(~np.isnan(diff)) else (np.nan,) * 4
+        for stat, v in zip(STATS, values):
+            out[f"{name}_diff_{stat}"] = float(v)
+    out["rounds_to_theta_diff_n"] = int(np.count_nonzero(~np.isnan(per_run["rounds_to_theta"][0] -
+                                                                   per_run["rounds_to_theta"][1])))
+    return out
 
 
 def _strategies(strategies):
@@ -78,7 +107,7 @@ def _seed_sequence(rng):
 
 
 def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baseline=None, theta=0.1,
-            strategy_options=None, backend="local", client=None, chunk_size=None, progress=None):
+            confidence=0.95, strategy_options=None, backend="local", client=None, chunk_size=None, progress=None):
     """Compare seeding strategies on the same live-edge worlds; return a tidy table.
 
     Every strategy's seeds, at every budget, are simulated with the same ``n_runs``
@@ -107,6 +136,8 @@ def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baselin
         Label of the strategy the paired differences are taken against (default: the first).
     theta : float in [0, 1], default 0.1
         Threshold for ``p_microviral`` and ``rounds_to_theta``.
+    confidence : float in (0, 1), default 0.95
+        Level of every confidence interval in the table.
     strategy_options : dict label -> dict, optional
         Keyword options for a strategy, e.g. ``{"imm": {"eps": 0.2}}``.
     backend : {"local", "dask"}, default "local"
@@ -122,13 +153,17 @@ def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baselin
     Returns
     -------
     pandas.DataFrame
-        One row per strategy and budget: ``strategy, k, n_runs, target_size``; for
-        each metric in reach, penetration, target_activated, spillover,
-        spillover_share, lift, p_microviral, rounds_to_theta the columns
-        ``<metric>_mean, <metric>_se, <metric>_ci_low, <metric>_ci_high``;
-        ``selection_time_s``; ``seeds`` (a tuple of node indices); and the paired
+        One row per strategy and budget: ``strategy, k, n_runs, target_size``; the
+        columns of :meth:`CascadeResult.summary` (for each metric in reach,
+        penetration, target_activated, spillover, spillover_share, lift,
+        p_microviral, rounds_to_theta, rounds: ``<metric>_mean, <metric>_se,
+        <metric>_ci_low, <metric>_ci_high``, and ``rounds_to_theta_n``, the runs
+        behind that conditional mean); ``selection_time_s``; ``seeds`` (a tuple of node indices); and the paired
         differences against the baseline at the same budget,
-        ``penetration_diff_{mean,se,ci_low,ci_high}`` and ``reach_diff_{...}``.
+        ``penetration_diff_{mean,se,ci_low,ci_high}``, ``reach_diff_{...}`` and
+        ``rounds_to_theta_diff_{...}``; the last is taken over the runs where both
+        strategies reach ``theta`` (``rounds_to_theta_diff_n`` of them), whereas each
+        row's ``rounds_to_theta_mean`` is over its own ``rounds_to_theta_n`` runs.
         ``table.attrs`` holds the provenance: rng seed material, microviral
         version, graph fingerprint, baseline, theta, confidence.
 
@@ -158,6 +193,7 @@ def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baselin
     budgets = _budgets(k, graph.n_nodes)
     n_runs = check_int(n_runs, "n_runs", minimum=1, maximum=2**31 - 1)
     theta = check_float(theta, "theta", low=0.0, high=1.0)
+    confidence = check_confidence(confidence)
     mask = graph.target_mask(target)
     if baseline is None:
         baseline = labels[0]
@@ -195,25 +231,15 @@ def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baselin
                 raise ValueError(f"Strategy {label!r} returned {seeds.size} seeds for k={kk}; expected exactly {kk}.")
             res = simulate(graph, seeds, keys=keys, target=mask, count_communities=False, backend=backend,
                            client=client_, chunk_size=chunk_size, progress=False)
-            summary = res.summary(theta).set_index("metric")
             row = {"strategy": label, "k": kk, "n_runs": n_runs, "target_size": res.target_size}
-            for metric in _METRICS:
-                for col in ("mean", "se", "ci_low", "ci_high"):
-                    row[f"{metric}_{col}"] = float(summary.loc[metric, col])
+            row.update(res._stats_row(theta, confidence))
             row["selection_time_s"] = elapsed
             row["seeds"] = tuple(int(s) for s in seeds)
             rows.append(row)
-            per_run[(label, kk)] = (res.reach, res.target_activated)
-        size = float(mask.sum())
+            per_run[(label, kk)] = res
         for row in rows:
-            reach, hits = per_run[(row["strategy"], row["k"])]
-            b_reach, b_hits = per_run[(baseline, row["k"])]
-            for name, diff in (("penetration", (hits - b_hits) / size), ("reach", (reach - b_reach).astype(float))):
-                m, se, lo, hi = mean_ci(diff)
-                if not np.any(diff):
-                    m, se, lo, hi = 0.0, 0.0, 0.0, 0.0
-                row[f"{name}_diff_mean"], row[f"{name}_diff_se"] = m, se
-                row[f"{name}_diff_ci_low"], row[f"{name}_diff_ci_high"] = lo, hi
+            row.update(_paired_differences(per_run[(row["strategy"], row["k"])], per_run[(baseline, row["k"])],
+                                           theta, confidence))
         return rows
 
     if backend == "dask":
@@ -232,7 +258,7 @@ def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baselin
         graph_sha256=graph.fingerprint(),
         baseline=baseline,
         theta=theta,
-        confidence=0.95,
+        confidence=confidence,
         target_size=int(mask.sum()),
         strategies=labels,
     )

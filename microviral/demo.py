@@ -145,26 +145,14 @@ STRATEGIES = {
 
 
 def _table(results, theta, confidence=0.95):
+    """One row per strategy: ``strategy, k`` and the columns of :meth:`CascadeResult.summary`."""
     import pandas as pd
 
     rows = []
     for name, res in results.items():
-        s = res.summary(theta=theta, confidence=confidence).set_index("metric")
-        rows.append({
-            "strategy": name,
-            "k": int(res.seeds.size),
-            "penetration": s.at["penetration", "mean"],
-            "penetration_ci_low": s.at["penetration", "ci_low"],
-            "penetration_ci_high": s.at["penetration", "ci_high"],
-            "reach": s.at["reach", "mean"],
-            "reach_ci_low": s.at["reach", "ci_low"],
-            "reach_ci_high": s.at["reach", "ci_high"],
-            "spillover_share": s.at["spillover_share", "mean"],
-            "p_microviral": s.at["p_microviral", "mean"],
-            "p_microviral_ci_low": s.at["p_microviral", "ci_low"],
-            "p_microviral_ci_high": s.at["p_microviral", "ci_high"],
-            "n_runs": res.n_runs,
-        })
+        row = {"strategy": name, "k": int(res.seeds.size)}
+        row.update(res.summary(theta=theta, confidence=confidence).iloc[0].to_dict())
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -175,10 +163,10 @@ def _format_table(table, theta, target_size, n_nodes):
     lines.append(head)
     lines.append("-" * len(head))
     for r in table.itertuples(index=False):
-        pen = f"{r.penetration:.3f} [{r.penetration_ci_low:.3f}, {r.penetration_ci_high:.3f}]"
-        reach = f"{r.reach:.1f} [{r.reach_ci_low:.1f}, {r.reach_ci_high:.1f}]"
-        pmv = f"{r.p_microviral:.3f} [{r.p_microviral_ci_low:.3f}, {r.p_microviral_ci_high:.3f}]"
-        lines.append(f"{r.strategy:<24} {pen:>24} {reach:>26} {r.spillover_share:>10.1%} {pmv:>24}")
+        pen = f"{r.penetration_mean:.3f} [{r.penetration_ci_low:.3f}, {r.penetration_ci_high:.3f}]"
+        reach = f"{r.reach_mean:.1f} [{r.reach_ci_low:.1f}, {r.reach_ci_high:.1f}]"
+        pmv = f"{r.p_microviral_mean:.3f} [{r.p_microviral_ci_low:.3f}, {r.p_microviral_ci_high:.3f}]"
+        lines.append(f"{r.strategy:<24} {pen:>24} {reach:>26} {r.spillover_share_mean:>10.1%} {pmv:>24}")
     lines.append(f"penetration = share of the {target_size}-node niche activated; reach = activated nodes of "
                  f"{n_nodes}; spillover = share of reach outside the niche.")
     return "\n".join(lines)
@@ -268,7 +256,7 @@ def run_demo(*, quick=False, out=DEFAULT_OUT, n_runs=None, k=None, rng=0, theta=
     >>> demo = run_demo(quick=True, n_runs=50, out=None, file=False, progress=False)
     >>> list(demo.table["strategy"])[:3]
     ['random', 'highest degree', 'highest degree in niche']
-    >>> bool((demo.table["penetration"] <= 1).all())
+    >>> bool((demo.table["penetration_mean"] <= 1).all())
     True
     """
     from . import generators, probabilities

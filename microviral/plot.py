@@ -7,8 +7,8 @@ the table or computed from the per-run values.
 
 import numpy as np
 
-from ._stats import mean_ci
-from ._validation import _describe, check_float
+from ._stats import check_confidence, mean_ci
+from ._validation import _describe
 
 __all__ = ["penetration_vs_budget", "penetration_vs_reach", "penetration_over_rounds"]
 
@@ -137,8 +137,9 @@ def penetration_vs_reach(table_or_results, ax=None, *, max_points=2000):
             step = max(1, res.n_runs // max_points)
             sc = ax.scatter(res.reach[::step], res.penetration[::step], s=6, alpha=0.15)
             color = sc.get_facecolor()[0]
-            mx, _, xlo, xhi = mean_ci(res.reach)
-            my, _, ylo, yhi = mean_ci(res.penetration)
+            summary = res.summary().iloc[0]
+            mx, xlo, xhi = (summary[f"reach_{s}"] for s in ("mean", "ci_low", "ci_high"))
+            my, ylo, yhi = (summary[f"penetration_{s}"] for s in ("mean", "ci_low", "ci_high"))
             ax.errorbar([mx], [my], xerr=[[mx - xlo], [xhi - mx]], yerr=[[my - ylo], [yhi - my]], marker="o",
                         capsize=3, color=color, alpha=1.0, label=label)
     ax.set_xlabel("reach (activated nodes)")
@@ -165,12 +166,13 @@ def penetration_over_rounds(results, ax=None, *, confidence=0.95):
     >>> ax.get_xlabel()
     'round'
     """
-    confidence = check_float(confidence, "confidence", low=0.0, high=1.0, low_open=True, high_open=True)
+    confidence = check_confidence(confidence)
     items = _results(results)
     ax = _axes(ax)
     for label, res in items:
         curve = res.penetration_by_round()
-        stats = np.array([mean_ci(curve[:, t], confidence) for t in range(curve.shape[1])])
+        low = res.bounds()["penetration"][0]
+        stats = np.column_stack(mean_ci(curve.T, confidence, low=low, high=1.0))  # one interval per round
         rounds = np.arange(curve.shape[1])
         (line,) = ax.plot(rounds, stats[:, 0], label=label)
         if res.n_runs > 1:

@@ -4,10 +4,37 @@ import math
 
 import numpy as np
 
-from ._stats import mean_ci, proportion_ci, ratio_ci
+from ._stats import check_confidence, mean_ci, proportion_ci, ratio_ci
 from ._validation import check_float
 
-__all__ = ["CascadeResult"]
+__all__ = ["CascadeResult", "METRICS", "STATS", "metric_view"]
+
+#: Metrics of :meth:`CascadeResult.summary` and :func:`microviral.compare`, in column order.
+METRICS = ("reach", "penetration", "target_activated", "spillover", "spillover_share", "lift", "p_microviral",
+           "rounds_to_theta", "rounds")
+#: Statistics per metric: columns ``<metric>_<stat>``.
+STATS = ("mean", "se", "ci_low", "ci_high")
+
+
+def metric_view(table, row=0):
+    """One line per metric (columns ``mean, se, ci_low, ci_high``) from row ``row`` of a summary or compare table.
+
+    For reading only: files and programs use the one-row scheme of :meth:`CascadeResult.summary`.
+
+    Examples
+    --------
+    >>> import microviral as mv
+    >>> g = mv.CommunityGraph.from_edges([0], [1], prob=1.0, community=["a", "b"])
+    >>> view = metric_view(mv.simulate(g, [0], n_runs=5, target="b", rng=0).summary())
+    >>> float(view.loc["reach", "mean"])
+    2.0
+    """
+    import pandas as pd
+
+    line = table.iloc[row]
+    names = [m for m in METRICS if f"{m}_mean" in table.columns]
+    return pd.DataFrame([[line[f"{m}_{s}"] for s in STATS] for m in names], index=pd.Index(names, name="metric"),
+                        columns=list(STATS))
 
 
 class CascadeResult:
@@ -83,57 +110,121 @@ class CascadeResult:
         first[first < 0] = np.nan
         return first
 
+    def to_frame(self, theta=None):
+        """One row per run: ``run, key, reach, target_activated, penetration, spillover, rounds``.
+
+        Parameters
+        ----------
+        theta : float in [0, 1], optional
+            Also add ``rounds_to_theta`` (NaN in runs that never reach ``theta``).
+
+        Examples
+        --------
+        >>> import microviral as mv
+        >>> g = mv.CommunityGraph.from_edges([0], [1], prob=1.0, community=["a", "b"])
+        >>> mv.simulate(g, [0], n_runs=3, target="b", rng=0).to_frame()["reach"].tolist()
+        [2, 2, 2]
+        """
+        import pandas as pd
+
+        columns = {"run": np.arange(self.n_runs), "key": self.keys, "reach": self.reach,
+                   "target_activated": self.target_activated, "penetration": self.penetration,
+                   "spillover": self.spillover, "rounds": self.rounds}
+        if theta is not None:
+            columns["rounds_to_theta"] = self.rounds_to(theta)
+        return pd.DataFrame(columns)
+
+    def bounds(self):
+        """A priori range ``(low, high)`` of each per-run quantity (the intervals are clipped to it)."""
+        n_seeds = int(self.seeds.size)
+        seeds_in = int(np.count_nonzero(self.target_mask[self.seeds]))
+        size = self.target_size
+        most_rounds = self.n_nodes - n_seeds
+        return {
+            "reach": (n_seeds, self.n_nodes),
+            "target_activated": (seeds_in, size),
+            "penetration": (seeds_in / size, 1.0),
+            "spillover": (n_seeds - seeds_in, self.n_nodes - size),
+            "rounds": (0, most_rounds),
+            "rounds_to_theta": (0, most_rounds),
+        }
+
     # ------------------------------------------------------------------ aggregates
     def p_microviral(self, theta, confidence=0.95):
         """P(penetration >= theta), with its Wilson interval: ``(p, se, low, high)``."""
         theta = check_float(theta, "theta", low=0.0, high=1.0)
+        confidence = check_confidence(confidence)
         hits = int(np.count_nonzero(self.target_activated >= theta * self.target_size - 1e-9))
         return proportion_ci(hits, self.n_runs, confidence)
 
     def summary(self, theta=0.1, confidence=0.95):
-        """A tidy table: one row per metric with mean, standard error and confidence interval.
+        """One-row table: for each metric its mean, standard error and confidence interval.
+
+        Columns ``n_runs, target_size`` and, for each metric in :data:`METRICS`,
+        ``<metric>_mean, <metric>_se, <metric>_ci_low, <metric>_ci_high``, plus
+        ``rounds_to_theta_n``: the number of runs behind the conditional mean
+        ``rounds_to_theta`` (those that reach ``theta``). The same columns appear in
+        :func:`microviral.compare`, the CLI and the demo. :func:`metric_view` turns the
+        row into one line per metric for reading. Methods: ``docs/metrics.md``.
 
         Parameters
         ----------
         theta : float, default 0.1
             Penetration threshold for ``p_microviral`` and ``rounds_to_theta``.
-        confidence : float, default 0.95
+        confidence : float in (0, 1), default 0.95
 
         Returns
         -------
         pandas.DataFrame
-            Columns ``metric, mean, se, ci_low, ci_high, n``.
+            One row; ``attrs`` holds ``theta``, ``confidence``, ``target_size`` and the provenance.
 
         Examples
         --------
         >>> import microviral as mv
         >>> g = mv.CommunityGraph.from_edges([0, 0], [1, 2], prob=1.0, community=["a", "a", "b"])
         >>> res = mv.simulate(g, [0], n_runs=10, target="b", rng=0)
-        >>> float(res.summary().set_index("metric").loc["penetration", "mean"])
+        >>> float(res.summary()["penetration_mean"].iloc[0])
         1.0
         """
         import pandas as pd
 
         theta = check_float(theta, "theta", low=0.0, high=1.0)
-        confidence = check_float(confidence, "confidence", low=0.0, high=1.0, low_open=True, high_open=True)
-        n = self.n_runs
-        share = self.target_size / self.n_nodes
-        rows = [
-            ("reach", *mean_ci(self.reach, confidence), n),
-            ("penetration", *mean_ci(self.penetration, confidence), n),
-            ("target_activated", *mean_ci(self.target_activated, confidence), n),
-            ("spillover", *mean_ci(self.spillover, confidence), n),
-            ("spillover_share", *ratio_ci(self.spillover, self.reach, confidence), n),
-            ("lift", *ratio_ci(self.target_activated, self.reach, confidence, scale=1.0 / share), n),
-            ("p_microviral", *self.p_microviral(theta, confidence), n),
-        ]
-        r = self.rounds_to(theta)
-        ok = r[~np.isnan(r)]
-        rows.append(("rounds_to_theta", *mean_ci(ok, confidence), int(ok.size)))
-        rows.append(("rounds", *mean_ci(self.rounds, confidence), n))
-        table = pd.DataFrame(rows, columns=["metric", "mean", "se", "ci_low", "ci_high", "n"])
+        confidence = check_confidence(confidence)
+        row = {"n_runs": self.n_runs, "target_size": self.target_size}
+        row.update(self._stats_row(theta, confidence))
+        table = pd.DataFrame([row])
         table.attrs.update(theta=theta, confidence=confidence, target_size=self.target_size, **self.provenance)
         return table
+
+    def _stats_row(self, theta, confidence):
+        """``{<metric>_<stat>: value}`` for :meth:`summary` and :func:`microviral.compare`."""
+        bounds = self.bounds()
+        size, n = self.target_size, self.n_nodes
+        values = {}
+        for name in ("reach", "penetration", "target_activated", "spillover"):
+            values[name] = mean_ci(getattr(self, name), confidence, low=bounds[name][0], high=bounds[name][1])
+        # a ratio that is constant a priori (no node outside the target) gets a zero-width interval
+        outside = (0.0, 0.0) if size == n else (0.0, 1.0)
+        values["spillover_share"] = ratio_ci(self.spillover, self.reach, confidence, low=outside[0],
+                                             high=outside[1], y_low=bounds["spillover"][0],
+                                             y_high=bounds["spillover"][1], x_low=bounds["reach"][0],
+                                             x_high=bounds["reach"][1])
+        inside = (1.0, 1.0) if size == n else (0.0, 1.0)
+        values["lift"] = ratio_ci(self.target_activated, self.reach, confidence, scale=n / size, low=inside[0],
+                                  high=inside[1], y_low=bounds["target_activated"][0],
+                                  y_high=bounds["target_activated"][1], x_low=bounds["reach"][0],
+                                  x_high=bounds["reach"][1])
+        values["p_microviral"] = self.p_microviral(theta, confidence)
+        r = self.rounds_to(theta)
+        values["rounds_to_theta"] = mean_ci(r, confidence, low=0, high=bounds["rounds_to_theta"][1])
+        values["rounds"] = mean_ci(self.rounds, confidence, low=0, high=bounds["rounds"][1])
+        row = {}
+        for name in METRICS:
+            for stat, v in zip(STATS, values[name]):
+                row[f"{name}_{stat}"] = float(v)
+            if name == "rounds_to_theta":
+                row["rounds_to_theta_n"] = int(np.count_nonzero(~np.isnan(r)))
+        return row
 
     def by_community(self, confidence=0.95):
         """Per-community mean activated count and share with confidence intervals.
@@ -142,21 +233,25 @@ class CascadeResult:
         -------
         pandas.DataFrame
             One row per community: ``community, size, activated_mean, activated_se,
-            share_mean, share_ci_low, share_ci_high``.
+            activated_ci_low, activated_ci_high, share_mean, share_se, share_ci_low, share_ci_high``.
         """
         import pandas as pd
 
+        confidence = check_confidence(confidence)
         if self.community_activated is None:
             raise ValueError("This result has no per-community counts; run simulate(..., count_communities=True).")
         names = self.community_names or tuple(range(self.community_activated.shape[1]))
         sizes = self.provenance.get("community_sizes")
         rows = []
         for c, name in enumerate(names):
-            m, se, lo, hi = mean_ci(self.community_activated[:, c], confidence)
-            size = int(sizes[c]) if sizes is not None else math.nan
-            rows.append((name, size, m, se, m / size if size else math.nan,
-                         lo / size if size else math.nan, hi / size if size else math.nan))
-        return pd.DataFrame(rows, columns=["community", "size", "activated_mean", "activated_se", "share_mean",
+            size = int(sizes[c]) if sizes is not None else self.n_nodes
+            counts = self.community_activated[:, c]
+            # seeds of the community are always active: a lower bound that is 0 would be too loose, never wrong
+            m, se, lo, hi = mean_ci(counts, confidence, low=0, high=size)
+            share = (m / size, se / size, lo / size, hi / size) if size else (math.nan,) * 4
+            rows.append((name, size if sizes is not None else math.nan, m, se, lo, hi, *share))
+        return pd.DataFrame(rows, columns=["community", "size", "activated_mean", "activated_se",
+                                           "activated_ci_low", "activated_ci_high", "share_mean", "share_se",
                                            "share_ci_low", "share_ci_high"])
 
     def __repr__(self):

@@ -22,19 +22,55 @@ def res():
 
 
 def test_summary_rows_follow_the_formulas(res):
-    t = res.summary(theta=0.2).set_index("metric")
+    t = res.summary(theta=0.2).iloc[0]
     R = res.n_runs
-    assert t.loc["reach", "mean"] == pytest.approx(res.reach.mean())
-    assert t.loc["reach", "se"] == pytest.approx(res.reach.std(ddof=1) / np.sqrt(R))
-    assert t.loc["reach", "ci_high"] - t.loc["reach", "mean"] == pytest.approx(1.959964 * t.loc["reach", "se"], rel=1e-5)
-    assert t.loc["penetration", "mean"] == pytest.approx(res.target_activated.mean() / 60)
-    assert t.loc["spillover_share", "mean"] == pytest.approx(res.spillover.sum() / res.reach.sum())
+    assert t["n_runs"] == R and t["target_size"] == 60
+    assert t["reach_mean"] == pytest.approx(res.reach.mean())
+    assert t["reach_se"] == pytest.approx(res.reach.std(ddof=1) / np.sqrt(R))
+    # the skewness-corrected score interval of docs/metrics.md, written out
+    x = res.reach.astype(float)
+    d = x - x.mean()
+    c = 1.959964**2 / R
+    gamma = (d**3).mean() / (d**2).mean()
+    s2 = x.var(ddof=1)
+    root = np.sqrt((c * gamma / 2) ** 2 + c * s2)
+    assert t["reach_ci_high"] == pytest.approx(x.mean() + c * gamma / 2 + root, rel=1e-6)
+    assert t["reach_ci_low"] == pytest.approx(x.mean() + c * gamma / 2 - root, rel=1e-6)
+    assert t["reach_ci_high"] - t["reach_mean"] > t["reach_mean"] - t["reach_ci_low"]  # right-skewed reach
+    assert t["penetration_mean"] == pytest.approx(res.target_activated.mean() / 60)
+    assert t["spillover_share_mean"] == pytest.approx(res.spillover.sum() / res.reach.sum())
     lift = (res.target_activated.sum() / res.reach.sum()) / (60 / 300)
-    assert t.loc["lift", "mean"] == pytest.approx(lift)
+    assert t["lift_mean"] == pytest.approx(lift)
     q = np.mean(res.target_activated >= 0.2 * 60)
-    assert t.loc["p_microviral", "mean"] == pytest.approx(q)
-    assert t.loc["p_microviral", "ci_low"] <= q <= t.loc["p_microviral", "ci_high"]
+    assert t["p_microviral_mean"] == pytest.approx(q)
+    assert t["p_microviral_ci_low"] <= q <= t["p_microviral_ci_high"]
     assert 0 < q < 1  # the threshold is informative for this graph
+    assert t["rounds_to_theta_n"] == np.count_nonzero(~np.isnan(res.rounds_to(0.2)))
+    assert t["rounds_to_theta_mean"] == pytest.approx(np.nanmean(res.rounds_to(0.2)))
+
+
+def test_summary_columns_are_the_one_scheme(res):
+    t = res.summary()
+    assert len(t) == 1
+    expected = ["n_runs", "target_size"]
+    for metric in mv.results.METRICS:
+        expected += [f"{metric}_{stat}" for stat in ("mean", "se", "ci_low", "ci_high")]
+        if metric == "rounds_to_theta":
+            expected.append("rounds_to_theta_n")
+    assert list(t.columns) == expected
+    view = mv.metric_view(t)
+    assert view.loc["penetration", "ci_high"] == t["penetration_ci_high"].iloc[0]
+
+
+def test_to_frame_has_one_row_per_run(res):
+    frame = res.to_frame(theta=0.2)
+    assert len(frame) == res.n_runs
+    assert list(frame.columns) == ["run", "key", "reach", "target_activated", "penetration", "spillover", "rounds",
+                                   "rounds_to_theta"]
+    assert np.array_equal(frame["key"].to_numpy(), res.keys)
+    assert np.array_equal(frame["penetration"].to_numpy(), res.penetration)
+    assert np.array_equal(frame["rounds_to_theta"].to_numpy(), res.rounds_to(0.2), equal_nan=True)
+    assert "rounds_to_theta" not in res.to_frame().columns
 
 
 def test_rounds_to_theta_matches_cumulative_curves(res):
@@ -67,5 +103,9 @@ def test_provenance_is_recorded(res):
 def test_summary_rejects_bad_theta(res):
     with pytest.raises(ValueError, match="'theta'"):
         res.summary(theta=1.5)
-    with pytest.raises(ValueError, match="'confidence'"):
-        res.summary(confidence=1.0)
+    for bad in (1.0, 0.0, 95, -0.5, float("nan")):
+        with pytest.raises(ValueError, match="'confidence' must be a float in \\(0, 1\\)"):
+            res.summary(confidence=bad)
+    for bad in (True, "0.95", None):
+        with pytest.raises(TypeError, match="'confidence'"):
+            res.summary(confidence=bad)

@@ -342,23 +342,32 @@ def rr_estimate(graph, seeds, *, target=None, n_sets=100_000, rng=None, confiden
     """Estimate from RR sets the expected number of activated nodes (or target members).
 
     ``|pool| * (share of RR sets that meet seeds)``, the pool being all nodes or the
-    target. Returns ``(estimate, standard error)``.
+    target. The share is a binomial proportion over ``n_sets`` independent RR sets:
+    its interval is Wilson's (exactly 0 or ``|pool|`` at the ends), scaled by ``|pool|``.
+
+    Returns
+    -------
+    (estimate, se, ci_low, ci_high) : tuple of float
+        ``se`` is the binomial standard error, or where that is 0 (no set or every
+        set covered) the width of the interval over ``2 z``.
 
     Examples
     --------
     >>> import microviral as mv
     >>> g = mv.CommunityGraph.from_edges([0, 0, 0], [1, 2, 3], prob=0.5)
-    >>> est, se = mv.seeding.rr_estimate(g, [0], n_sets=20000, rng=1)
-    >>> abs(est - 2.5) < 4 * se   # 1 + 3 * 0.5
+    >>> est, se, low, high = mv.seeding.rr_estimate(g, [0], n_sets=20000, rng=1)
+    >>> low < 2.5 < high   # 1 + 3 * 0.5
     True
     """
+    from .._stats import check_confidence, proportion_ci
     from .._validation import check_node_array
 
     check_graph(graph)
     seeds = check_node_array(seeds, "seeds", graph.n_nodes)
     n_sets = check_int(n_sets, "n_sets", minimum=1, maximum=2**31 - 2)
+    confidence = check_confidence(confidence)
     pool, N = _pool(graph, target)
     rr = RRCollection(graph, pool, run_keys(check_rng(rng), 1)[0])
     rr.extend(n_sets)
-    frac = rr.coverage(seeds)
-    return N * frac, N * math.sqrt(frac * (1.0 - frac) / n_sets)
+    covered = round(rr.coverage(seeds) * n_sets)
+    return tuple(N * v for v in proportion_ci(covered, n_sets, confidence))
