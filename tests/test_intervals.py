@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import microviral as mv
+from microviral._rng import run_keys
 from microviral._stats import mean_ci, proportion_ci, ratio_ci
 
 
@@ -35,8 +36,8 @@ def exact_worlds(graph, seeds, target_mask, theta):
         while frontier:
             new = []
             for u in frontier:
-                for e in range(graph.offsets[u], graph.offsets[u + 1]):
-                    v = int(graph.targets[e])
+                for e in range(graph.indptr[u], graph.indptr[u + 1]):
+                    v = int(graph.indices[e])
                     if live[e] and v not in active:
                         active.add(v)
                         new.append(v)
@@ -165,7 +166,7 @@ def test_paired_differences_cover():
     g = mv.CommunityGraph.from_edges(src, dst, prob=p, community=list("aabbab"))
     mask = g.target_mask("b")
     a, b = exact_answers(g, [0], mask, 0.5), exact_answers(g, [1], mask, 0.5)
-    keys = mv._rng.run_keys(7, 1000 * 50)
+    keys = run_keys(7, 1000 * 50)
     ra = mv.simulate(g, [0], keys=keys, target="b")
     rb = mv.simulate(g, [1], keys=keys, target="b")
     diffs = [_block_diff(ra, rb, slice(50 * i, 50 * (i + 1)), 0.5) for i in range(1000)]
@@ -177,7 +178,7 @@ def test_paired_differences_cover():
 
 
 def _block_diff(ra, rb, part, theta):
-    from microviral.compare import _paired_differences
+    from microviral.comparison import _paired_differences
     from microviral.results import CascadeResult
 
     def cut(r):
