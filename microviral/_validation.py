@@ -16,6 +16,8 @@ __all__ = [
     "check_probability",
     "check_node_array",
     "check_bool",
+    "scalar_kind",
+    "as_array",
     "as_1d_array",
     "check_probability_array",
 ]
@@ -28,6 +30,21 @@ def _describe(value):
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{type(value).__name__} {text}"
+
+
+def scalar_kind(value):
+    """The kind of a scalar id or label: a name matches only a value of its own kind (``True`` is not ``1``)."""
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, numbers.Integral):
+        return "integer"
+    if isinstance(value, numbers.Real):
+        return "real number"
+    if isinstance(value, numbers.Complex):
+        return "complex number"
+    if isinstance(value, (str, bytes)):
+        return "str" if isinstance(value, str) else "bytes"
+    return type(value).__name__
 
 
 def check_bool(value, name):
@@ -72,20 +89,77 @@ def check_probability(value, name):
     return check_float(value, name, low=0.0, high=1.0)
 
 
-def as_1d_array(values, name, *, kind):
-    """Convert ``values`` to a 1-d numpy array of a numeric ``kind`` ('i' or 'f')."""
+def _has_bool(values):
+    """Whether a (nested) list or tuple holds a bool: numpy would silently turn it into 0 or 1."""
+    for x in values:
+        if isinstance(x, (bool, np.bool_)) or (isinstance(x, (list, tuple)) and _has_bool(x)):
+            return True
+    return False
+
+
+def as_array(values, name, what="numbers"):
+    """``np.asarray(values)``, refusing what numpy would silently change the meaning of.
+
+    A masked array with masked entries (numpy would drop the mask), complex
+    numbers (a conversion to float drops the imaginary part) and bools mixed
+    into a list of numbers (numpy turns them into 0 and 1) raise; a masked
+    array without masked entries is its data.
+    """
     if isinstance(values, (str, bytes)) or values is None:
-        raise TypeError(f"'{name}' must be a 1-d array-like of numbers. Got {_describe(values)} instead.")
+        raise TypeError(f"'{name}' must be an array-like of {what}. Got {_describe(values)} instead.")
+    if isinstance(values, np.ma.MaskedArray):
+        n_masked = int(np.ma.count_masked(values))
+        if n_masked:
+            raise ValueError(
+                f"'{name}' must not have masked entries (microviral does not guess what they mean). Got a masked "
+                f"array with {n_masked} masked entr{'y' if n_masked == 1 else 'ies'}: fill them "
+                f"(values.filled(x)) or drop them (values.compressed()) first."
+            )
+        values = np.ma.getdata(values)
     try:
         arr = np.asarray(values)
     except Exception as exc:  # ragged lists and other non-arrays
-        raise TypeError(f"'{name}' must be a 1-d array-like of numbers. Got {_describe(values)}: {exc}") from None
+        raise TypeError(f"'{name}' must be an array-like of {what}. Got {_describe(values)}: {exc}") from None
+    if arr.dtype.kind == "c":
+        raise TypeError(
+            f"'{name}' must hold {what}, not complex numbers (the imaginary part would be lost). Got {_describe(arr)}; "
+            f"pass values.real if the imaginary part is meaningless."
+        )
+    if arr.dtype.kind in "iuf" and isinstance(values, (list, tuple)) and _has_bool(values):
+        raise TypeError(f"'{name}' must hold {what}, not bools (True/False are not 1/0 here). Got {_describe(values)}.")
+    return arr
+
+
+def _object_numbers(arr, name, kind):
+    """An object array (e.g. from pandas or JSON) of exact ints (kind 'i') or real numbers (kind 'f'), converted."""
+    items = arr.tolist()
+    if kind == "i":
+        bad = next((x for x in items if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral)), None)
+        if bad is not None or not items:
+            raise TypeError(f"'{name}' must hold integers. Got an object array holding {_describe(bad)}.")
+        values = [operator.index(x) for x in items]
+        if min(values) < -2**62 or max(values) > 2**62:
+            raise ValueError(f"'{name}' holds integers too large to be node indices.")
+        return np.array(values, dtype=np.int64)
+    bad = next((x for x in items if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real)), None)
+    if bad is not None or not items:
+        raise TypeError(f"'{name}' must hold real numbers. Got an object array holding {_describe(bad)}.")
+    return np.array([float(x) for x in items], dtype=np.float64)
+
+
+def as_1d_array(values, name, *, kind):
+    """Convert ``values`` to a 1-d numpy array of a numeric ``kind`` ('i' or 'f')."""
+    arr = as_array(values, name, "integers" if kind == "i" else "real numbers")
     if arr.ndim != 1:
         if arr.ndim == 0:
+            if arr.dtype.kind == "b":
+                raise TypeError(f"'{name}' must be a 1-d array of numbers. Got bool {arr.item()!r} instead.")
             raise ValueError(f"'{name}' must be 1-d. Got a scalar {arr.item()!r} instead.")
         raise ValueError(f"'{name}' must be 1-d. Got an array of shape {arr.shape} instead.")
     if arr.size == 0:
-        return arr.astype(np.int64 if kind == "i" else np.float64)
+        return np.zeros(0, dtype=np.int64 if kind == "i" else np.float64)
+    if arr.dtype.kind == "O":
+        arr = _object_numbers(arr, name, kind)
     if kind == "i":
         if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
             raise TypeError(f"'{name}' must hold integers. Got {_describe(arr)} instead.")

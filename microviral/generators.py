@@ -20,10 +20,12 @@ Examples
 (200, [50, 50, 50, 50])
 """
 
+import numbers
+
 import numpy as np
 
 from ._rng import check_rng
-from ._validation import _describe, check_float, check_int, check_probability
+from ._validation import _describe, as_array, check_float, check_int, check_probability
 from .graph import CommunityGraph
 
 __all__ = ["stochastic_block_model", "planted_partition", "lfr", "niche_in_background"]
@@ -125,9 +127,11 @@ def _assemble(parts, n_nodes, labels, names, directed, prob, info=None):
 
 
 def _check_sizes(sizes):
-    if isinstance(sizes, (str, bytes)) or np.ndim(sizes) != 1:
+    arr = as_array(sizes, "sizes", "block sizes")
+    if arr.ndim != 1:
         raise TypeError(f"'sizes' must be a 1-d sequence of positive block sizes. Got {_describe(sizes)} instead.")
-    sizes = [check_int(s, "sizes", minimum=1) for s in np.asarray(sizes, dtype=object).tolist()]
+    sizes = arr
+    sizes = [check_int(s, "sizes", minimum=1) for s in sizes.astype(object).tolist()]
     if not sizes:
         raise ValueError("'sizes' must hold at least one block size. Got an empty sequence.")
     if sum(sizes) > _MAX_NODES:
@@ -136,10 +140,14 @@ def _check_sizes(sizes):
 
 
 def _check_matrix(p, k, directed):
-    try:
-        arr = np.asarray(p, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"'p' must be a {k} x {k} array of edge densities. Got {_describe(p)} instead.") from None
+    arr = as_array(p, "p", "edge densities")
+    if arr.dtype.kind == "O" and arr.ndim == 2:  # e.g. nested lists of Python numbers of mixed types
+        items = arr.ravel().tolist()
+        if all(isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)) for x in items):
+            arr = np.array(items, dtype=np.float64).reshape(arr.shape)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"'p' must be a {k} x {k} array of edge densities (real numbers). Got {_describe(arr)} instead.")
+    arr = arr.astype(np.float64)
     if arr.shape != (k, k):
         raise ValueError(f"'p' must be a {k} x {k} array (one density per block pair). Got shape {arr.shape}.")
     if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr > 1):

@@ -9,11 +9,13 @@ import numpy as np
 from ._validation import (
     _describe,
     as_1d_array,
+    as_array,
     check_bool,
     check_int,
     check_node_array,
     check_probability,
     check_probability_array,
+    scalar_kind,
 )
 
 __all__ = ["CommunityGraph", "DataWarning"]
@@ -31,10 +33,7 @@ def _readonly(arr):
 
 def _node_id_array(node_ids, n_nodes):
     """``node_ids`` as a new array of shape (n_nodes,) (a copy: never the caller's memory)."""
-    try:
-        arr = np.array(node_ids)
-    except (TypeError, ValueError):  # ragged sequences
-        raise TypeError(f"'node_ids' must be a 1-d array of ids. Got {_describe(node_ids)}.") from None
+    arr = np.array(as_array(node_ids, "node_ids", "ids"))
     if arr.shape != (n_nodes,):
         raise ValueError(f"'node_ids' must have one id per node ({n_nodes}). Got shape {arr.shape}.")
     return arr
@@ -97,10 +96,7 @@ def _labels(community, n_nodes, community_names, node_ids):
         community = [community[k] for k in keys]
     if isinstance(community, (str, bytes)):
         raise TypeError(f"'community' must be an array of per-node labels or a dict. Got {_describe(community)}.")
-    try:
-        raw = np.asarray(community)
-    except Exception as exc:
-        raise TypeError(f"'community' must be an array of per-node labels. Got {_describe(community)}: {exc}") from None
+    raw = as_array(community, "community", "per-node labels")
     if raw.ndim != 1:
         raise ValueError(f"'community' must be 1-d with one label per node. Got shape {raw.shape}.")
     if raw.size != n_nodes:
@@ -670,6 +666,11 @@ class CommunityGraph:
             raise TypeError(f"'ids' must be a node id or a 1-d sequence of node ids. Got {_describe(ids)}.") from None
         if missing:
             raise ValueError(f"'ids': node id {missing[0]!r} is not in the graph.")
+        node_ids = self.node_ids
+        for item in items:  # same kind only: True is not the node 1, nor 1.0 the node 1
+            if scalar_kind(item) != scalar_kind(node_ids[lookup[item]]):
+                raise ValueError(f"'ids': node id {_describe(item)} is not in the graph (its ids are "
+                                 f"{scalar_kind(node_ids[lookup[item]])}s, not {scalar_kind(item)}s).")
         out = [lookup[item] for item in items]
         return out[0] if scalar else np.asarray(out, dtype=np.int64)
 
@@ -679,16 +680,25 @@ class CommunityGraph:
         A name is looked up first; an integer that is not a name is taken as a label.
         """
         names = self._names
-        try:
-            if community in names:
-                return names.index(community)
-        except (TypeError, ValueError):  # unhashable, or an array compared element-wise
-            pass
-        if isinstance(community, (numbers.Integral, np.integer)) and not isinstance(community, (bool, np.bool_)):
-            if 0 <= int(community) < len(names):
-                return int(community)
+        kind = scalar_kind(community)
+        kinds = [scalar_kind(n) for n in names]
+        for i, (other, other_kind) in enumerate(zip(names, kinds)):
+            # same kind only: True is not the community 1, nor 1.0 the community 1
+            try:
+                if other_kind == kind and bool(other == community):
+                    return i
+            except (TypeError, ValueError):  # an array compared element-wise
+                pass
+        numeric_names = any(k in ("bool", "integer", "real number") for k in kinds)
+        if kind == "integer" and not numeric_names and 0 <= int(community) < len(names):
+            return int(community)
         shown = list(names[:10]) + (["..."] if len(names) > 10 else [])
-        raise ValueError(f"'{name}': unknown community {community!r}. Known communities: {shown}.")
+        why = ""
+        if kind == "integer" and numeric_names:
+            why = " (the community names are numbers, so an integer is a name, never a position)"
+        elif kind in ("bool", "complex number", "real number"):
+            why = f" (a {kind} matches only a name of the same kind)"
+        raise ValueError(f"'{name}': unknown community {community!r}{why}. Known communities: {shown}.")
 
     def target_mask(self, target, name="target"):
         """Return a read-only boolean mask of the nodes in ``target``.
@@ -710,8 +720,8 @@ class CommunityGraph:
             mask = self._community == self.community_label(target, name)
         else:
             try:
-                arr = np.asarray(target)
-            except (TypeError, ValueError):  # ragged lists
+                arr = as_array(target, name, "a boolean mask or node indices")
+            except TypeError:
                 raise TypeError(f"'{name}' must be a community, a boolean mask or node indices. "
                                 f"Got {_describe(target)}.") from None
             if arr.dtype == bool:
@@ -719,7 +729,7 @@ class CommunityGraph:
                     raise ValueError(f"'{name}' as a boolean mask must have shape ({n},). Got shape {arr.shape}.")
                 mask = arr.copy()
             else:
-                idx = check_node_array(target, name, n, allow_empty=False, allow_duplicates=False)
+                idx = check_node_array(arr, name, n, allow_empty=False, allow_duplicates=False)
                 mask = np.zeros(n, dtype=bool)
                 mask[idx] = True
         if not mask.any():
