@@ -208,3 +208,37 @@ def test_node_ids_match_only_ids_of_their_own_kind():
 def test_bools_mixed_into_labels_are_not_merged_with_numbers():
     with pytest.raises(TypeError, match="'community'"):
         mv.CommunityGraph.from_edges([0, 1], [1, 2], community=[1, True, 0])
+
+
+# ---------------------------------------------------------------- one name, one meaning for strategies
+STRATEGY_OPTIONS = {"celf": {"n_runs": 10}, "celf_target": {"n_runs": 10}, "celf_reach": {"n_runs": 10}}
+NICHE = mv.CommunityGraph.from_edges([0, 0, 0, 4, 4], [1, 2, 3, 5, 6], prob=0.9, community=list("aaaabbb"))
+
+
+@pytest.mark.parametrize("name", sorted(mv.seeding.STRATEGIES))
+def test_a_strategy_name_means_one_thing_however_it_is_called(name):
+    """Registry, direct call and compare give the same seeds for the same arguments."""
+    direct = getattr(mv.seeding, name)
+    assert mv.seeding.get_strategy(name) is direct and direct.__name__ == name
+    opts = STRATEGY_OPTIONS.get(name, {})
+    for target in ("b", None) if not name.endswith("_target") and "insiders" not in name else ("b",):
+        via_registry = mv.seeding.get_strategy(name)(NICHE, 2, target=target, rng=0, **opts)
+        assert via_registry.tolist() == direct(NICHE, 2, target=target, rng=0, **opts).tolist()
+        # compare gives strategy i the child 1 + i of the rng's SeedSequence
+        table = mv.compare(NICHE, [name], k=2, target=target, n_runs=5, rng=3,
+                           strategy_options={name: opts} if opts else None)
+        child = np.random.SeedSequence(3).spawn(2)[1]
+        assert list(table["seeds"][0]) == direct(NICHE, 2, target=target, rng=child, **opts).tolist()
+
+
+@pytest.mark.parametrize("name", ["imm", "celf"])
+def test_imm_and_celf_honour_the_target_and_reach_variants_ignore_it(name):
+    opts = STRATEGY_OPTIONS.get(name, {})
+    get = mv.seeding.get_strategy
+    assert get(name)(NICHE, 1, target="b", rng=0, **opts).tolist() == [4]
+    assert get(name + "_target")(NICHE, 1, target="b", rng=0, **opts).tolist() == [4]
+    assert get(name)(NICHE, 1, rng=0, **opts).tolist() == [0]
+    assert get(name + "_reach")(NICHE, 1, target="b", rng=0, **opts).tolist() == [0]
+    table = mv.compare(NICHE, [name, name + "_reach"], k=1, target="b", n_runs=50, rng=0,
+                       strategy_options={name: opts, name + "_reach": opts} if opts else None)
+    assert [list(s) for s in table["seeds"]] == [[4], [0]]

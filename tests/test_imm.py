@@ -224,17 +224,17 @@ def niche_graph(seed=0):
 
 def test_targeted_imm_beats_global_imm_and_degree_on_a_niche():
     g = niche_graph()
-    table = mv.compare(g, ["imm_target", "imm", "degree"], k=5, target="niche", n_runs=2000, rng=1,
-                       strategy_options={"imm_target": {"eps": 0.2}, "imm": {"eps": 0.2}})
+    table = mv.compare(g, ["imm_target", "imm_reach", "degree"], k=5, target="niche", n_runs=2000, rng=1,
+                       strategy_options={"imm_target": {"eps": 0.2}, "imm_reach": {"eps": 0.2}})
     rows = table.set_index("strategy")
     niche = g.target_mask("niche")
     assert niche[np.array(rows.loc["imm_target", "seeds"])].all()
     assert not niche[np.array(rows.loc["degree", "seeds"])].any()
-    for other in ("imm", "degree"):
+    for other in ("imm_reach", "degree"):
         # paired differences are other - imm_target: the whole CI lies below zero
         assert rows.loc[other, "penetration_diff_ci_high"] < 0, rows.loc[other]
     # global IMM still wins on reach, which is what it maximises
-    assert rows.loc["imm", "reach_diff_ci_low"] > 0
+    assert rows.loc["imm_reach", "reach_diff_ci_low"] > 0
 
 
 # ---------------------------------------------------------------- real data sets

@@ -181,7 +181,8 @@ def test_celf_target_objective_prefers_the_niche():
     g = mv.CommunityGraph.from_edges([0, 0, 0, 4, 4], [1, 2, 3, 5, 6], prob=1.0, community=list("aaaabbb"))
     assert mv.seeding.celf(g, 1, n_runs=5, rng=0).tolist() == [0]
     assert mv.seeding.celf(g, 1, target="b", n_runs=5, rng=0).tolist() == [4]
-    assert STRATEGIES["celf"](g, 1, target="b", n_runs=5, rng=0).tolist() == [0]
+    assert STRATEGIES["celf"](g, 1, target="b", n_runs=5, rng=0).tolist() == [4]
+    assert STRATEGIES["celf_reach"](g, 1, target="b", n_runs=5, rng=0).tolist() == [0]
     assert STRATEGIES["celf_target"](g, 1, target="b", n_runs=5, rng=0).tolist() == [4]
 
 

@@ -6,7 +6,10 @@ Every strategy is called the same way::
 
 and returns ``k`` node indices (an int64 array) in selection order, the same for
 the same ``rng``; ties go to the lowest node index. :data:`STRATEGIES` maps the
-names that :func:`microviral.compare` accepts to these callables:
+names that :func:`microviral.compare` and the command line accept to these
+callables. A name means one thing however it is called: ``STRATEGIES[name]`` *is*
+the function ``microviral.seeding.<name>``, so ``get_strategy("imm")(g, k, target=T)``
+and ``mv.seeding.imm(g, k, target=T)`` give the same seeds.
 
 =================== ==============================================================
 name                seeds
@@ -19,14 +22,20 @@ name                seeds
 ``degree_discount`` degree discount (Chen, Wang, Yang 2009), per-arc probabilities
 ``pagerank``        highest influence PageRank (walk along reversed arcs)
 ``kcore``           highest coreness, then degree
-``celf``            CELF greedy on common worlds, expected reach
-``celf_target``     CELF greedy on common worlds, expected activated target members
-``imm``             IMM (Tang, Shi, Xiao 2015), expected reach
-``imm_target``      targeted IMM: RR roots in the target, expected activated target members
+``celf``            CELF greedy on common worlds: expected activated target members
+                    when a target is given, else expected reach
+``celf_target``     ``celf`` with the target required
+``celf_reach``      CELF greedy on common worlds, expected reach (target ignored)
+``imm``             IMM (Tang, Shi, Xiao 2015): expected activated target members
+                    (RR roots in the target) when a target is given, else expected reach
+``imm_target``      ``imm`` with the target required
+``imm_reach``       IMM, expected reach (target ignored)
 =================== ==============================================================
 
 Strategies that do not use the target ignore it; those that need it raise a
-``ValueError`` when it is None.
+``ValueError`` when it is None. The ``*_reach`` variants are the global
+strategies to compare against targeted ones on the same target: they optimise
+reach over the whole graph whatever target the comparison measures.
 
 Examples
 --------
@@ -35,7 +44,7 @@ Examples
 >>> mv.seeding.get_strategy("degree")(g, 1).tolist()
 [0]
 >>> sorted(mv.seeding.STRATEGIES)[:3]
-['celf', 'celf_target', 'degree']
+['celf', 'celf_reach', 'celf_target']
 """
 
 from . import heuristics
@@ -65,8 +74,10 @@ __all__ = [
     "kcore",
     "celf",
     "celf_target",
+    "celf_reach",
     "imm",
     "imm_target",
+    "imm_reach",
     "rr_estimate",
 ]
 
@@ -101,18 +112,30 @@ def imm_target(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True)
     return imm(graph, k, eps=eps, ell=ell, target=target, rng=rng, fresh=fresh)
 
 
-def _celf_reach(graph, k, *, target=None, rng=None, n_runs=200):
-    """CELF maximising expected reach (``target`` ignored)."""
+def celf_reach(graph, k, *, target=None, rng=None, n_runs=200):
+    """CELF maximising expected reach over the whole graph (``target`` accepted and ignored).
+
+    Examples
+    --------
+    >>> import microviral as mv
+    >>> g = mv.CommunityGraph.from_edges([0, 0, 0, 4], [1, 2, 3, 5], prob=1.0, community=list("aaaabb"))
+    >>> mv.seeding.celf_reach(g, 1, target="b", n_runs=5, rng=0).tolist()
+    [0]
+    """
     return celf(graph, k, rng=rng, n_runs=n_runs, objective="reach")
 
 
-def _imm_global(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True):
-    """Global IMM maximising expected reach (``target`` ignored)."""
+def imm_reach(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True):
+    """IMM maximising expected reach over the whole graph (``target`` accepted and ignored).
+
+    Examples
+    --------
+    >>> import microviral as mv
+    >>> g = mv.CommunityGraph.from_edges([0, 0, 0, 4, 4], [1, 2, 3, 5, 6], prob=0.9, community=list("aaaabbb"))
+    >>> mv.seeding.imm_reach(g, 1, target="b", rng=0).tolist()
+    [0]
+    """
     return imm(graph, k, eps=eps, ell=ell, rng=rng, fresh=fresh)
-
-
-_celf_reach.__name__ = "celf"
-_imm_global.__name__ = "imm"
 
 STRATEGIES = {
     "random": random,
@@ -123,10 +146,12 @@ STRATEGIES = {
     "degree_discount": degree_discount,
     "pagerank": pagerank,
     "kcore": kcore,
-    "celf": _celf_reach,
+    "celf": celf,
     "celf_target": celf_target,
-    "imm": _imm_global,
+    "celf_reach": celf_reach,
+    "imm": imm,
     "imm_target": imm_target,
+    "imm_reach": imm_reach,
 }
 """Strategy name -> callable ``f(graph, k, *, target=None, rng=None, **options)``."""
 
