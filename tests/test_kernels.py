@@ -73,6 +73,8 @@ def assert_same(got, want):
 
 def inputs(graph, seeds, target, n_runs, rng):
     seeds = np.asarray(seeds, dtype=np.int32)
+    if isinstance(target, int):  # a position among the communities (names may be any labels)
+        target = graph.community_names[target]
     in_target = np.ascontiguousarray(graph.target_mask(target), dtype=np.uint8)
     return seeds, in_target, run_keys(check_rng(rng), n_runs)
 
