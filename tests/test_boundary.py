@@ -93,8 +93,7 @@ ARRAY_ARGS = [
     ("prob", lambda v: mv.CommunityGraph.from_edges([0, 1], [1, 2], prob=v), [0.5, 0.25]),
     ("values", lambda v: mv.probabilities.from_array(G, v), [0.5] * G.n_arcs),
     ("values", lambda v: mv.probabilities.trivalency(G, values=v, rng=0), [0.5, 0.25]),
-    ("p", lambda v: mv.probabilities.per_community(G, v) if hasattr(mv.probabilities, "per_community")
-     else mv.probabilities.by_community(G, v), [0.5, 0.25]),
+    ("p", lambda v: mv.probabilities.per_community(G, v), [0.5, 0.25]),
     ("community", lambda v: mv.CommunityGraph.from_edges([0], [1], community=v), [0, 1]),
     ("node_ids", lambda v: mv.CommunityGraph.from_edges([0], [1], node_ids=v), [7, 9]),
     ("sizes", lambda v: gen.stochastic_block_model(v, [[0.5, 0.1], [0.1, 0.5]], rng=0), [5, 6]),
@@ -192,7 +191,7 @@ def test_a_community_name_matches_only_a_value_of_its_own_kind():
     with pytest.raises(ValueError, match="unknown community 1"):
         gb.target_mask(1)
     with pytest.raises(ValueError, match=r"'p': unknown community"):
-        mv.probabilities.by_community(NUM, {1: 0.5})
+        mv.probabilities.per_community(NUM, {1: 0.5})
 
 
 def test_node_ids_match_only_ids_of_their_own_kind():
