@@ -133,18 +133,17 @@ def as_array(values, name, what="numbers"):
 def _object_numbers(arr, name, kind):
     """An object array (e.g. from pandas or JSON) of exact ints (kind 'i') or real numbers (kind 'f'), converted."""
     items = arr.tolist()
-    if kind == "i":
-        bad = next((x for x in items if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral)), None)
-        if bad is not None or not items:
-            raise TypeError(f"'{name}' must hold integers. Got an object array holding {_describe(bad)}.")
-        values = [operator.index(x) for x in items]
-        if min(values) < -2**62 or max(values) > 2**62:
-            raise ValueError(f"'{name}' holds integers too large to be node indices.")
-        return np.array(values, dtype=np.int64)
-    bad = next((x for x in items if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real)), None)
-    if bad is not None or not items:
-        raise TypeError(f"'{name}' must hold real numbers. Got an object array holding {_describe(bad)}.")
-    return np.array([float(x) for x in items], dtype=np.float64)
+    wanted = numbers.Integral if kind == "i" else numbers.Real
+    what = "integers" if kind == "i" else "real numbers"
+    for i, x in enumerate(items):
+        if isinstance(x, (bool, np.bool_)) or not isinstance(x, wanted):
+            raise TypeError(f"'{name}' must hold {what}. Got an object array holding {_describe(x)} at position {i}.")
+    if kind == "f":
+        return np.array([float(x) for x in items], dtype=np.float64)
+    values = [operator.index(x) for x in items]
+    if min(values) < -2**62 or max(values) > 2**62:
+        raise ValueError(f"'{name}' holds integers too large to be node indices.")
+    return np.array(values, dtype=np.int64)
 
 
 def as_1d_array(values, name, *, kind):
