@@ -1,4 +1,4 @@
-"""Shared pytest configuration: hypothesis profiles.
+"""Shared pytest configuration: hypothesis profiles and the optional shared data folder.
 
 Two profiles, both with ``deadline=None`` (the first call of a numba kernel compiles):
 
@@ -12,8 +12,15 @@ Tests that want an explicit example count scale it with :func:`examples`.
 """
 
 import os
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+# The project's shared data folder (``../shared/datasets`` beside the clone, or MICROVIRAL_DATASETS). A fresh clone
+# has none: the tests that compare against it skip, saying so; everything else uses the bundled or generated data.
+SHARED_DATASETS = Path(os.environ.get("MICROVIRAL_DATASETS",
+                                      Path(__file__).resolve().parents[2] / "shared" / "datasets"))
 
 _SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 
@@ -31,6 +38,15 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     profile = "fuzz" if config.getoption("--fuzz", default=False) else os.environ.get("HYPOTHESIS_PROFILE", "default")
     settings.load_profile(profile)
+
+
+@pytest.fixture
+def shared_datasets():
+    """The shared data folder, or a skip naming where it was looked for."""
+    if not SHARED_DATASETS.is_dir():
+        pytest.skip(f"no shared data folder at {SHARED_DATASETS} (a clone alone has none; set MICROVIRAL_DATASETS "
+                    f"to compare against a copy)")
+    return SHARED_DATASETS
 
 
 def examples(n_default):

@@ -3,7 +3,6 @@
 import gzip
 import hashlib
 import warnings
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -12,7 +11,6 @@ import pytest
 import microviral as mv
 from microviral import datasets
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 # name: (loader, directed, nodes, arcs, {community: size})
 EXPECTED = {
@@ -119,15 +117,16 @@ def test_bundled_data_is_small():
     assert sum(p.stat().st_size for p in datasets.DATA_DIR.iterdir()) < 3 * 2**20
 
 
-def test_shared_folder_matches_bundled_copies():
-    g = datasets.load_github(SHARED)                       # the datasets folder: finds github-musae/
-    assert datasets._github_folder(SHARED / "github-musae") == SHARED / "github-musae"
+def test_shared_folder_matches_bundled_copies(shared_datasets):
+    shared = shared_datasets
+    g = datasets.load_github(shared)                       # the datasets folder: finds github-musae/
+    assert datasets._github_folder(shared / "github-musae") == shared / "github-musae"
     b = datasets.load_github()
     assert g.fingerprint() == b.fingerprint()
     assert g.community_names == ("web", "ml")
     with pytest.warns(mv.DataWarning):
-        e = mv.read_edgelist(SHARED / "email-eu-core" / "email-Eu-core.txt",
-                             community=SHARED / "email-eu-core" / "email-Eu-core-department-labels.txt")
+        e = mv.read_edgelist(shared / "email-eu-core" / "email-Eu-core.txt",
+                             community=shared / "email-eu-core" / "email-Eu-core-department-labels.txt")
     assert e.fingerprint() == datasets.load_email_eu_core().fingerprint()
 
 

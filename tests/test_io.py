@@ -2,7 +2,6 @@
 
 import gzip
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +11,6 @@ from hypothesis import strategies as st
 import microviral as mv
 from microviral import io as mio
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 
 def write(tmp_path, name, text, *, gz=False, raw=False):
@@ -433,8 +431,8 @@ def test_typed_fast_path_is_used_for_integer_files(tmp_path):
 
 
 # ---------------------------------------------------------------------------- the shared data sets
-def test_shared_github_with_target_file():
-    folder = SHARED / "github-musae"
+def test_shared_github_with_target_file(shared_datasets):
+    folder = shared_datasets / "github-musae"
     g = mv.read_edgelist(folder / "github_edges.csv.gz", directed=False, community=folder / "github_target.csv")
     assert (g.n_nodes, g.n_arcs, g.n_edges) == (37_700, 578_006, 289_003)
     assert g.community_names == (0, 1)
@@ -443,8 +441,8 @@ def test_shared_github_with_target_file():
     assert g.info == {"self_loops_dropped": 0, "duplicates_dropped": 0}
 
 
-def test_shared_email_eu_core_with_departments():
-    folder = SHARED / "email-eu-core"
+def test_shared_email_eu_core_with_departments(shared_datasets):
+    folder = shared_datasets / "email-eu-core"
     with pytest.warns(mv.DataWarning, match="642 self-loop"):
         g = mv.read_edgelist(folder / "email-Eu-core.txt", community=folder / "email-Eu-core-department-labels.txt")
     assert (g.n_nodes, g.n_arcs, g.n_communities) == (1005, 25_571 - 642, 42)
