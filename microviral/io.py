@@ -16,9 +16,13 @@ File rules shared by :func:`read_edgelist` and :func:`read_communities`:
   labels). Pass ``header=True`` or ``header=False`` when that guess cannot work,
   e.g. for a file whose fields are all strings.
 - Node ids are integers when every id of the edge file (and of the community
-  file) is an integer, otherwise strings, exactly as written. Nodes are numbered
-  in sorted order of their ids, so a file with ids ``0..n-1`` keeps them as
-  indices; ``graph.index_of(ids)`` maps any original ids to indices.
+  file) is an integer written canonically (ASCII digits with an optional leading
+  minus and no leading zero: ``-12``, ``0``, ``7``), otherwise strings, exactly
+  as written; so ids that differ as text are different nodes (``3``, ``03``,
+  ``+3``, ``٣`` and ``1_000`` against ``1000``). Community labels follow the same
+  rule. Nodes are numbered in sorted order of their ids, so a file with ids
+  ``0..n-1`` keeps them as indices; ``graph.index_of(ids)`` maps any original
+  ids to indices.
 - Every malformed line raises ``ValueError`` naming the file, the line number and
   what is wrong.
 
@@ -33,10 +37,12 @@ Examples
 (4, 4, ['ann', 'bob', 'cy', 'dee'], ('x', 'y'))
 """
 
+import errno
 import gzip
 import io
 import os
 import re
+import stat
 import warnings
 import zlib
 from pathlib import Path
@@ -60,23 +66,110 @@ def _check_path(path, name):
     raise TypeError(f"'{name}' must be a path (str or os.PathLike). Got {_describe(path)} instead.")
 
 
-def _read_text(path):
-    """Return the decoded text of ``path`` with line endings normalised to ``\\n``."""
-    with open(path, "rb") as fh:
-        data = fh.read()
-    if data[:2] == _GZIP_MAGIC or path.suffix.lower() == ".gz":
+def _open_regular(path):
+    """Open ``path`` for binary reading, refusing anything that is not a regular file.
+
+    The file is opened without blocking and checked on the open descriptor, so a
+    FIFO, a device such as ``/dev/zero``, a socket or a folder is refused before a
+    single byte is read (and cannot be swapped in between a check and the open).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a socket (or a device without a driver) cannot be opened as a file
+            raise ValueError(f"{path}: is {_kind(os.stat(path).st_mode)}; microviral reads only regular files.") \
+                from None
+        raise
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise ValueError(f"{path}: is {_kind(mode)}; microviral reads only regular files (save the data to a "
+                             f"file first).")
+        if flags & getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _kind(mode):
+    for test, kind in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def _default_max_bytes():
+    """One eighth of the memory available: parsing holds the text and several times its size in fields."""
+    try:
+        from ._memory import available_memory  # the memory guard's view (cgroup and RLIMIT_AS limits included)
+    except ImportError:
+        from .simulate import _available_memory as available_memory
+    return max(int(available_memory()) // 8, 64 * 2**20)
+
+
+def _check_max_bytes(max_bytes):
+    if max_bytes is None:
+        return _default_max_bytes()
+    if isinstance(max_bytes, (bool, np.bool_)) or not isinstance(max_bytes, (int, np.integer)):
+        raise TypeError(f"'max_bytes' must be None or a positive int (bytes of text). Got {_describe(max_bytes)} "
+                        f"instead.")
+    if max_bytes < 1:
+        raise ValueError(f"'max_bytes' must be None or a positive int (bytes of text). Got {max_bytes} instead.")
+    return int(max_bytes)
+
+
+_CHUNK = 1 << 24
+
+
+def _too_big(path, max_bytes, packed):
+    where = " once decompressed" if packed else ""
+    return ValueError(f"{path}: holds more than max_bytes={max_bytes:,} bytes of text{where}; pass a larger "
+                      f"'max_bytes' to read it (the default is one eighth of the available memory).")
+
+
+def _read_bytes(path, max_bytes):
+    """The bytes of ``path`` (gzip decompressed as a stream), refusing more than ``max_bytes`` of them."""
+    with _open_regular(path) as fh:
+        magic = fh.read(2)
+        fh.seek(0)
+        if magic != _GZIP_MAGIC and path.suffix.lower() != ".gz":
+            if os.fstat(fh.fileno()).st_size > max_bytes:
+                raise _too_big(path, max_bytes, False)
+            data = fh.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                raise _too_big(path, max_bytes, False)
+            return data
+        data = bytearray()
         try:
-            data = gzip.decompress(data)
+            with gzip.GzipFile(fileobj=fh, mode="rb") as packed:
+                while True:
+                    block = packed.read(min(_CHUNK, max_bytes + 1 - len(data)))
+                    if not block:
+                        return data
+                    data += block
+                    if len(data) > max_bytes:
+                        raise _too_big(path, max_bytes, True)
         except (OSError, EOFError, zlib.error) as exc:
             raise ValueError(f"{path}: cannot decompress the gzip file ({exc}).") from None
+
+
+def _read_text(path, max_bytes):
+    """Return the decoded text of ``path`` with line endings normalised to ``\\n``."""
+    data = _read_bytes(path, max_bytes)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         start = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
         line = data.count(b"\n", 0, start) + 1
         raise ValueError(
-            f"{path}, line {line}: undecodable bytes {data[start:start + 4]!r} (the file must be UTF-8 text)."
+            f"{path}, line {line}: undecodable bytes {bytes(data[start:start + 4])!r} (the file must be UTF-8 text)."
         ) from None
+    del data
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
@@ -204,6 +297,8 @@ def _read_typed(text, delimiter, comments, n_columns, header):
     """
     import pandas as pd
 
+    if _NONCANONICAL_INT.search(text):
+        return None
     if header is None:
         first = _first_row(text, delimiter, comments)
         header = first is not None and not _is_number(first).any()
@@ -214,7 +309,7 @@ def _read_typed(text, delimiter, comments, n_columns, header):
             frame = pd.read_csv(
                 io.StringIO(text), sep=r"\s+" if delimiter == _WS else delimiter, header=hdr, comment=comments,
                 keep_default_na=False, na_filter=False, engine="c", quoting=3, skip_blank_lines=True,
-                skipinitialspace=True, index_col=False, low_memory=False,
+                skipinitialspace=True, index_col=False, low_memory=False, **_exact_floats(pd),
             )
         except Exception:
             return None
@@ -227,6 +322,11 @@ def _read_typed(text, delimiter, comments, n_columns, header):
         return None
     names = None if hdr is None else [str(c) for c in frame.columns]
     return [frame.iloc[:, j].to_numpy() for j in range(frame.shape[1])], (0 if hdr is None else 1), names
+
+
+def _exact_floats(pd):
+    """pandas before 3 parses floats to within an ulp unless asked to round-trip (3 does, and deprecates the ask)."""
+    return {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
 
 
 def _first_row(text, delimiter, comments):
@@ -303,10 +403,30 @@ def _looks_like_header(fields):
     return any(_is_number(fields[1:, j]).all() for j in range(fields.shape[1]))
 
 
+_INT_TEXT = r"0|-?[1-9][0-9]*"
+# A token that int() or pandas would read as an integer although it is not written canonically ("+3", "03",
+# "-0"): its presence sends a file to the exact path, where such ids stay strings.
+_NONCANONICAL_INT = re.compile(r"(?<![0-9A-Za-z_.])(?:\+|-?0[0-9_]|-0\b)")
+
+
+def _is_int_text(text):
+    """Whether ``text`` is an integer id written canonically: ASCII digits, an optional leading minus, no
+    leading zero, no sign or space or underscore (``"-12"`` yes; ``"+3"``, ``"03"``, ``"-0"``, ``"1_000"``,
+    ``" 3"``, ``"٣"`` no). Only such ids are read as integers, so ids that differ as text never merge."""
+    return re.fullmatch(_INT_TEXT, text) is not None
+
+
 def _as_ints(values):
-    """``values`` (object array of str) as int64, or None when some value is not an integer."""
+    """``values`` (object array of str) as int64, or None when some value is not a canonical integer."""
     if values.size == 0:
         return np.empty(0, dtype=np.int64)
+    if values.dtype.kind in "iu":
+        return values.astype(np.int64)
+    import pandas as pd
+
+    canonical = pd.Series(values, dtype=object).str.fullmatch(_INT_TEXT)
+    if not canonical.fillna(False).all():
+        return None
     try:
         return values.astype(np.int64)
     except (ValueError, OverflowError, TypeError):
@@ -317,10 +437,33 @@ def _table_error(table, row, message):
     return ValueError(f"{table.path}, line {table.row_line(row)}: {message}")
 
 
-def _read_table(path, name, *, delimiter, header, comments, n_columns, what):
+# The first line of a file written by microviral states its row count; a file that disagrees was cut short or
+# edited, and is refused rather than read as a smaller graph.
+_STATED = (re.compile(r"# microviral edge list: (?:un)?directed, \d+ nodes, (\d+) edges"),
+           re.compile(r"# microviral communities: (\d+) nodes\b.*"))
+
+
+def _check_stated_count(table, text):
+    first = text[:text.find("\n")] if "\n" in text else text
+    for pattern in _STATED:
+        m = pattern.fullmatch(first.strip())
+        if m is None:
+            continue
+        stated = int(m.group(1))
+        if not text.endswith("\n") or table.n_rows != stated:
+            ending = "" if text.endswith("\n") else ", and its last line has no line break"
+            raise ValueError(
+                f"{table.path}: line 1 states {stated} data rows but the file holds {table.n_rows}{ending}: it was "
+                f"cut short or edited (delete line 1 to read it as it is)."
+            )
+
+
+def _read_table(path, name, *, delimiter, header, comments, n_columns, what, max_bytes=None):
     path = _check_path(path, name)
-    text = _read_text(path)
-    return _Table(path, text, delimiter, comments, n_columns, what, header)
+    text = _read_text(path, _check_max_bytes(max_bytes))
+    table = _Table(path, text, delimiter, comments, n_columns, what, header)
+    _check_stated_count(table, text)
+    return table
 
 
 def _parse_prob(table, column):
@@ -352,7 +495,7 @@ def _ids(*columns):
 
 
 # ---------------------------------------------------------------------------- public readers
-def read_communities(path, *, delimiter=None, header=None, comments="#"):
+def read_communities(path, *, delimiter=None, header=None, comments="#", max_bytes=None):
     """Read a community file: one ``<node id> <label>`` pair per line.
 
     Parameters
@@ -365,6 +508,10 @@ def read_communities(path, *, delimiter=None, header=None, comments="#"):
         Whether the first data row is a header; None detects it.
     comments : str or None, default "#"
         Comment character.
+    max_bytes : int or None, default None
+        Refuse a file holding more bytes of text than this (after gzip
+        decompression, which streams and stops there). None: one eighth of the
+        memory available to this process.
 
     Returns
     -------
@@ -379,6 +526,8 @@ def read_communities(path, *, delimiter=None, header=None, comments="#"):
     ValueError
         A line does not have two fields, a node appears twice, bytes are not UTF-8,
         or the file holds no label; the message names the file and the line.
+        Also a path that is not a regular file, more text than ``max_bytes``, or
+        a file written by microviral whose stated node count does not match.
 
     Examples
     --------
@@ -388,16 +537,17 @@ def read_communities(path, *, delimiter=None, header=None, comments="#"):
     >>> mv.read_communities(p)
     {0: 1, 1: 0, 7: 1}
     """
-    ids, labels, _ = _read_label_table(path, "path", delimiter=delimiter, header=header, comments=comments)
+    ids, labels, _ = _read_label_table(path, "path", delimiter=delimiter, header=header, comments=comments,
+                                       max_bytes=max_bytes)
     (ids,) = _ids(ids)
     return dict(zip(ids.tolist(), labels.tolist()))
 
 
-def _read_label_table(path, name, *, delimiter, header, comments):
+def _read_label_table(path, name, *, delimiter, header, comments, max_bytes=None):
     delimiter = _check_delimiter(delimiter)
     comments = _check_comments(comments)
     table = _read_table(path, name, delimiter=delimiter, header=header, comments=comments, n_columns=(2,),
-                        what="node label")
+                        what="node label", max_bytes=max_bytes)
     if table.n_rows == 0:
         raise ValueError(f"{table.path}: no community labels found (the file has no data rows).")
     ids = table.columns[0]
@@ -433,7 +583,7 @@ def column_names(path, *, delimiter=None, header=None, comments="#"):
 
 
 def read_edgelist(path, *, directed=True, community=None, delimiter=None, header=None, comments="#", prob=None,
-                  self_loops="drop", duplicates="drop"):
+                  self_loops="drop", duplicates="drop", max_bytes=None):
     """Read a graph from an edge-list file (whitespace-separated or CSV, plain or gzip).
 
     Parameters
@@ -474,6 +624,12 @@ def read_edgelist(path, *, directed=True, community=None, delimiter=None, header
         Repeated edges (for undirected graphs ``v u`` after ``u v`` too): keep the
         first, combine as parallel chances ``1 - prod(1 - p)``, or reject with
         their line. Dropped or combined ones are counted as for self-loops.
+    max_bytes : int or None, default None
+        Refuse a file (edge or community file) holding more bytes of text than
+        this; a gzip file is decompressed as a stream that stops there, so a
+        small archive of a huge text is refused without inflating it. None: one
+        eighth of the memory available to this process (parsing needs several
+        times the text's size).
 
     Returns
     -------
@@ -488,8 +644,11 @@ def read_edgelist(path, *, directed=True, community=None, delimiter=None, header
     ValueError
         A malformed line (wrong number of columns, a probability that is not a
         number or lies outside [0, 1], undecodable bytes), with file and line
-        number; an unreadable gzip file; a node without a community label; an
-        empty file; a rejected self-loop or duplicate.
+        number; an unreadable gzip file; a path that is not a regular file (a
+        FIFO, a device, a folder); more text than ``max_bytes``; a file written
+        by microviral whose stated edge count does not match (cut short); a
+        node without a community label; an empty file; a rejected self-loop or
+        duplicate.
 
     Examples
     --------
@@ -521,8 +680,9 @@ def read_edgelist(path, *, directed=True, community=None, delimiter=None, header
         label_path = Path(community)
     n_columns = (3,) if prob_column else (2,)
     what = "source target probability" if prob_column else "source target"
+    max_bytes = _check_max_bytes(max_bytes)
     table = _read_table(path, "path", delimiter=delimiter, header=header, comments=comments, n_columns=n_columns,
-                        what=what)
+                        what=what, max_bytes=max_bytes)
     n_edges = table.n_rows
     if prob_column and table.names is not None and table.names[2] != prob:
         raise ValueError(f"{table.path}: 'prob' names the probability column {prob!r}, but the header's third "
@@ -536,7 +696,7 @@ def read_edgelist(path, *, directed=True, community=None, delimiter=None, header
 
     if label_path is not None:
         lab_ids_raw, lab_values, lab_table = _read_label_table(label_path, "community", delimiter=None,
-                                                               header=None, comments=comments)
+                                                               header=None, comments=comments, max_bytes=max_bytes)
         src_ids, dst_ids, lab_ids = _ids(src_raw, dst_raw, lab_ids_raw)
     else:
         src_ids, dst_ids = _ids(src_raw, dst_raw)
@@ -612,14 +772,6 @@ def _check_tokens(values, what, delimiter, comments="#"):
             )
 
 
-def _open_write(path):
-    if path.suffix.lower() == ".gz":
-        raw = open(path, "wb")
-        packed = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6)
-        return io.TextIOWrapper(packed, encoding="utf-8", newline="\n"), raw
-    return open(path, "w", encoding="utf-8", newline="\n"), None
-
-
 def _writer_delimiter(delimiter, values):
     if delimiter is None:
         needs_csv = any(re.search(r"[ \t\v\f]", str(v)) for v in values)
@@ -639,7 +791,11 @@ def write_edgelist(graph, path, *, prob=None, delimiter=None):
 
     Node ids are written as ``graph.node_ids``. An undirected graph writes each
     edge once. A ``.gz`` suffix writes gzip. The first line is a ``#`` comment
-    describing the graph. Isolated nodes do not appear in an edge list; write
+    describing the graph and stating its edge count, which the readers check, so
+    a file cut short is refused rather than read as a smaller graph. The file is
+    written to a temporary file in the same folder and renamed over ``path`` only
+    when complete: ``path`` holds the old content or the new, never a part, and
+    an error or interrupt leaves no temporary file. Isolated nodes do not appear in an edge list; write
     the labels with :func:`write_communities` and read both back with
     ``read_edgelist(edges, community=labels)`` to keep them.
 
@@ -714,7 +870,10 @@ def write_communities(graph, path, *, delimiter=None):
     """Write each node's id and community name, one ``<node id> <community>`` per line.
 
     Every node is written, isolated ones included. The default delimiter is a
-    space, or a comma when some id or name holds a space (``"Mr. Hi"``).
+    space, or a comma when some id or name holds a space (``"Mr. Hi"``). The
+    first line is a ``#`` comment stating the node count, which the readers check
+    (a file cut short is refused). The file is replaced atomically (see
+    :func:`write_edgelist`).
 
     Parameters
     ----------
@@ -749,21 +908,33 @@ def write_communities(graph, path, *, delimiter=None):
     _check_tokens(id_list, "node id", delimiter)
     _check_tokens(names, "community name", delimiter)
     columns = [(_fmt(ids), np.arange(graph.n_nodes)), (names, graph.community)]
-    head = f"# microviral communities: node{delimiter}community"
+    head = f"# microviral communities: {graph.n_nodes} nodes; columns node{delimiter}community"
     _write_lines(path, head, columns, delimiter)
 
 
 def _write_lines(path, head, columns, delimiter, chunk=1_000_000):
-    """Write rows whose field ``j`` is ``columns[j][0][columns[j][1][row]]`` (a text table and an index)."""
-    fh, raw = _open_write(path)
-    n_rows = columns[0][1].size
-    try:
-        fh.write(head + "\n")
-        for start in range(0, n_rows, chunk):
-            fields = [[text[i] for i in index[start:start + chunk].tolist()] for text, index in columns]
-            fh.write("\n".join(map(delimiter.join, zip(*fields))))
-            fh.write("\n")
-    finally:
-        fh.close()
-        if raw is not None:
-            raw.close()
+    """Write rows whose field ``j`` is ``columns[j][0][columns[j][1][row]]`` (a text table and an index).
+
+    Atomic: the rows go to a temporary file beside ``path`` that replaces it only
+    once complete, so a reader sees the old file or the new one, never a part; an
+    exception or interrupt (KeyboardInterrupt included) removes the temporary file.
+    """
+    from .demo import write_atomic
+
+    def write(raw):
+        packed = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6) if path.suffix.lower() == ".gz" \
+            else None
+        fh = io.TextIOWrapper(packed or raw, encoding="utf-8", newline="\n")
+        try:
+            fh.write(head + "\n")
+            n_rows = columns[0][1].size
+            for start in range(0, n_rows, chunk):
+                fields = [[text[i] for i in index[start:start + chunk].tolist()] for text, index in columns]
+                fh.write("\n".join(map(delimiter.join, zip(*fields))))
+                fh.write("\n")
+        finally:
+            fh.detach()  # the temporary file stays open: write_atomic syncs and renames it, or removes it
+        if packed is not None:
+            packed.close()
+
+    write_atomic(path, write)

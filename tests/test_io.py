@@ -1,7 +1,12 @@
 """Edge-list and community files: formats, ids, exact line numbers in errors, round trips, the shared data."""
 
 import gzip
+import os
+import socket
+import threading
+import tracemalloc
 import warnings
+import zlib
 
 import numpy as np
 import pytest
@@ -10,7 +15,6 @@ from hypothesis import strategies as st
 
 import microviral as mv
 from microviral import io as mio
-
 
 
 def write(tmp_path, name, text, *, gz=False, raw=False):
@@ -428,6 +432,230 @@ def test_typed_fast_path_is_used_for_integer_files(tmp_path):
     p = write(tmp_path, "e.csv", "id_1,id_2\n0,1\n1,2\n")
     table = mio._read_table(p, "path", delimiter=None, header=None, comments="#", n_columns=(2,), what="x")
     assert table.columns[0].dtype == np.int64 and table._skip == 1 and table.row_line(1) == 3
+
+
+# ---------------------------------------------------------------------------- what is not a regular file
+def _fifo(tmp_path):
+    """A FIFO whose reader, if it ever blocks on it, is released after a few seconds (an empty write side)."""
+    path = tmp_path / "fifo"
+    os.mkfifo(path)
+
+    def release():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+            os.close(fd)
+        except OSError:  # no reader: nothing to release
+            pass
+
+    timer = threading.Timer(5.0, release)
+    timer.daemon = True
+    timer.start()
+    return path, timer
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev_zero", "folder", "socket"])
+@pytest.mark.parametrize("reader", ["edges", "communities", "community_argument"])
+def test_what_is_not_a_regular_file_is_refused_before_reading(tmp_path, kind, reader):
+    timer = None
+    if kind == "fifo":
+        path, timer = _fifo(tmp_path)
+        match = "FIFO"
+    elif kind == "dev_zero":
+        path, match = "/dev/zero", "character device"
+    elif kind == "folder":
+        path, match = tmp_path, "folder"
+    else:
+        path, match = tmp_path / "sock", "socket"
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(path))
+    try:
+        with pytest.raises(ValueError, match=f"is (a|an) {match}.*only regular files"):
+            if reader == "edges":
+                mv.read_edgelist(path, max_bytes=1 << 20)
+            elif reader == "communities":
+                mv.read_communities(path, max_bytes=1 << 20)
+            else:
+                mv.read_edgelist(write(tmp_path, "e.txt", "0 1\n"), community=path, max_bytes=1 << 20)
+    finally:
+        if timer is not None:
+            timer.cancel()
+        if kind == "socket":
+            server.close()
+
+
+def test_symlink_to_a_regular_file_is_read(tmp_path):
+    target = write(tmp_path, "e.txt", "0 1\n")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    assert mv.read_edgelist(link).n_arcs == 1
+
+
+# ---------------------------------------------------------------------------- size limit, streamed gzip
+def _bomb(path, n_bytes, block=b"0 1\n" * (1 << 18)):
+    """A gzip file of a few KiB that expands to ``n_bytes`` of valid edge lines."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    with open(path, "wb") as fh:
+        for _ in range(n_bytes // len(block)):
+            fh.write(packer.compress(block))
+        fh.write(packer.flush())
+    return path
+
+
+def test_gzip_bomb_is_refused_while_streaming_without_inflating_it(tmp_path):
+    path = _bomb(tmp_path / "bomb.txt.gz", 64 << 20)        # 64 MiB of text in a small archive
+    assert path.stat().st_size < 1 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"more than max_bytes=2,097,152 bytes of text once decompressed"):
+            mv.read_edgelist(path, max_bytes=2 << 20)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 24 << 20, f"{peak / 2**20:.0f} MiB allocated: the archive was inflated instead of streamed"
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_size_limit_applies_to_the_text_and_is_exact(tmp_path, gz):
+    text = "0 1\n1 2\n"                                        # 8 bytes of text
+    p = write(tmp_path, "e.txt", text, gz=gz)
+    assert mv.read_edgelist(p, max_bytes=8).n_arcs == 2
+    with pytest.raises(ValueError, match="max_bytes=7"):
+        mv.read_edgelist(p, max_bytes=7)
+    labels = write(tmp_path, "l.txt", "0 a\n1 a\n2 b\n", gz=gz)
+    with pytest.raises(ValueError, match="l.txt: holds more than max_bytes=8"):
+        mv.read_edgelist(p, community=labels, max_bytes=8)
+    with pytest.raises(ValueError, match="max_bytes=8"):
+        mv.read_communities(labels, max_bytes=8)
+
+
+def test_size_limit_argument_and_default(tmp_path):
+    p = write(tmp_path, "e.txt", "0 1\n")
+    for bad, err in ((0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError), ("1", TypeError)):
+        with pytest.raises(err, match="'max_bytes' must be None or a positive int"):
+            mv.read_edgelist(p, max_bytes=bad)
+    assert mio._default_max_bytes() >= 64 << 20
+    assert mv.read_edgelist(p, max_bytes=np.int64(100)).n_arcs == 1
+
+
+# ---------------------------------------------------------------------------- ids that differ as text
+_LOOKALIKES = [("3", "٣"), ("1000", "1_000"), ("3", "+3"), ("3", "03"), ("0", "-0"), ("0", "00"), ("-3", "-03"),
+               ("3", "3.0"), ("3", "³"), ("12", "１２")]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("a, b", _LOOKALIKES)
+def test_ids_that_differ_as_text_stay_different_nodes(tmp_path, monkeypatch, fast, a, b):
+    monkeypatch.setattr(mio, "_FAST", fast)
+    g = mv.read_edgelist(write(tmp_path, "e.txt", f"{a} 5\n{b} 5\n"))
+    assert g.n_nodes == 3 and sorted(g.node_ids.tolist()) == sorted([a, b, "5"])
+    labels = mv.read_communities(write(tmp_path, "l.txt", f"{a} x\n{b} y\n"))
+    assert labels == {a: "x", b: "y"}
+    same_label = mv.read_communities(write(tmp_path, "m.txt", f"1 {a}\n2 {b}\n"))
+    assert same_label == {1: a, 2: b}                     # labels follow the same rule: two communities
+
+
+def test_canonical_integer_ids_stay_integers(tmp_path):
+    g = mv.read_edgelist(write(tmp_path, "e.csv", "id_1,id_2\n-12,0\n0,7\n"))
+    assert g.node_ids.dtype.kind == "i" and g.node_ids.tolist() == [-12, 0, 7]
+    for text in ("-12", "0", "7", "9223372036854775807"):
+        assert mio._is_int_text(text)
+    for text in ("+3", "03", "-0", "1_000", " 3", "3 ", "٣", "", "-", "3.0", "1e3"):
+        assert not mio._is_int_text(text)
+
+
+_token = st.text(alphabet="0123-+_٣ab", min_size=1, max_size=4)
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.tuples(_token, _token), min_size=1, max_size=8))
+def test_one_node_per_distinct_id_text(tmp_path_factory, pairs):
+    pairs = [(a, b) for a, b in pairs if a != b]
+    if not pairs:
+        return
+    path = tmp_path_factory.mktemp("ids") / "e.txt"
+    path.write_text("".join(f"{a} {b}\n" for a, b in pairs), encoding="utf-8")
+    distinct = {t for pair in pairs for t in pair}
+    for fast in (True, False):
+        mio._FAST = fast
+        try:
+            g = mv.read_edgelist(path, duplicates="combine", header=False)
+        finally:
+            mio._FAST = True
+        assert g.n_nodes == len(distinct)
+        assert {str(x) for x in g.node_ids.tolist()} == distinct
+
+
+# ---------------------------------------------------------------------------- atomic writers, stated counts
+def _graph_with_isolated():
+    return mv.CommunityGraph.from_edges([0, 1, 2], [1, 2, 0], n_nodes=4, community=["a", "a", "b", "b"],
+                                        prob=[0.5, 0.25, 0.125])
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".txt.gz"])
+@pytest.mark.parametrize("writer", [mv.write_edgelist, mv.write_communities])
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, OSError])
+def test_writers_are_atomic_and_leave_no_temporary_file(tmp_path, monkeypatch, suffix, writer, interrupt):
+    path = tmp_path / f"out{suffix}"
+    path.write_bytes(b"old content")
+    import microviral.demo as demo
+
+    def fail(fd):
+        raise interrupt("interrupted after the last row, before the rename")
+
+    monkeypatch.setattr(demo.os, "fsync", fail)
+    with pytest.raises(interrupt):
+        writer(_graph_with_isolated(), path)
+    assert path.read_bytes() == b"old content"
+    assert os.listdir(tmp_path) == [path.name]
+    monkeypatch.undo()
+    writer(_graph_with_isolated(), path)
+    assert os.listdir(tmp_path) == [path.name]
+    assert path.read_bytes() != b"old content"
+
+
+def _cut(path, n_bytes):
+    data = path.read_bytes()
+    path.write_bytes(data[:-n_bytes])
+
+
+@pytest.mark.parametrize("cut, why", [(4, "3, and its last line has no line break"), (1, "3, and its last"),
+                                      (10, "2: it was cut short")])
+def test_a_truncated_edge_list_is_refused_with_its_stated_count(tmp_path, cut, why):
+    p = tmp_path / "g.txt"
+    mv.write_edgelist(_graph_with_isolated(), p, prob=True)  # 3 edges; last line '2 0 0.125'
+    assert p.read_text().splitlines()[0] == "# microviral edge list: directed, 4 nodes, 3 edges"
+    _cut(p, cut)
+    with pytest.raises(ValueError, match=f"g.txt: line 1 states 3 data rows but the file holds {why}"):
+        mv.read_edgelist(p, prob="column")
+
+
+def test_a_truncated_community_file_is_refused_and_a_grown_one_too(tmp_path):
+    p = tmp_path / "l.txt"
+    mv.write_communities(_graph_with_isolated(), p)
+    assert p.read_text().splitlines()[0] == "# microviral communities: 4 nodes; columns node community"
+    text = p.read_text()
+    p.write_text(text[: text.rindex("3 b")])               # the last row lost at a line break
+    with pytest.raises(ValueError, match="line 1 states 4 data rows but the file holds 3: it was cut short"):
+        mv.read_communities(p)
+    e = write(tmp_path, "e.txt", "0 1\n")
+    with pytest.raises(ValueError, match="l.txt: line 1 states 4"):
+        mv.read_edgelist(e, community=p)
+    p.write_text(text + "4 c\n")
+    with pytest.raises(ValueError, match="states 4 data rows but the file holds 5"):
+        mv.read_communities(p)
+
+
+def test_a_truncated_gzip_file_is_refused(tmp_path):
+    p = tmp_path / "g.txt.gz"
+    mv.write_edgelist(_graph_with_isolated(), p)
+    _cut(p, 5)
+    with pytest.raises(ValueError, match="cannot decompress"):
+        mv.read_edgelist(p)
+
+
+def test_files_without_a_stated_count_read_as_before(tmp_path):
+    p = write(tmp_path, "e.txt", "# microviral edge list, by hand\n0 1\n1 2")   # no final line break either
+    assert mv.read_edgelist(p).n_arcs == 2
 
 
 # ---------------------------------------------------------------------------- the shared data sets
