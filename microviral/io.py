@@ -108,7 +108,7 @@ def _default_max_bytes():
     try:
         from ._memory import available_memory  # the memory guard's view (cgroup and RLIMIT_AS limits included)
     except ImportError:
-        from .simulate import _available_memory as available_memory
+        from .simulation import _available_memory as available_memory
     return max(int(available_memory()) // 8, 64 * 2**20)
 
 
@@ -439,7 +439,7 @@ def _table_error(table, row, message):
 
 # The first line of a file written by microviral states its row count; a file that disagrees was cut short or
 # edited, and is refused rather than read as a smaller graph.
-_STATED = (re.compile(r"# microviral edge list: (?:un)?directed, \d+ nodes, (\d+) edges"),
+_STATED = (re.compile(r"# microviral edge list: (?:un)?directed, \d+ nodes, (\d+) edges\b.*"),
            re.compile(r"# microviral communities: (\d+) nodes\b.*"))
 
 

@@ -622,11 +622,11 @@ def _cut(path, n_bytes):
                                       (10, "2: it was cut short")])
 def test_a_truncated_edge_list_is_refused_with_its_stated_count(tmp_path, cut, why):
     p = tmp_path / "g.txt"
-    mv.write_edgelist(_graph_with_isolated(), p, prob=True)  # 3 edges; last line '2 0 0.125'
-    assert p.read_text().splitlines()[0] == "# microviral edge list: directed, 4 nodes, 3 edges"
+    mv.write_edgelist(_graph_with_isolated(), p, prob="prob")  # 3 edges; last line '2 0 0.125'
+    assert p.read_text().splitlines()[0] == "# microviral edge list: directed, 4 nodes, 3 edges; third column: prob"
     _cut(p, cut)
     with pytest.raises(ValueError, match=f"g.txt: line 1 states 3 data rows but the file holds {why}"):
-        mv.read_edgelist(p, prob="column")
+        mv.read_edgelist(p, prob="prob")
 
 
 def test_a_truncated_community_file_is_refused_and_a_grown_one_too(tmp_path):
