@@ -47,6 +47,10 @@ __all__ += ["compare"]
 # [plot]
 from . import plot
 __all__ += ["plot"]
+# [rng]
+from ._rng import replay, rng_from_record, rng_record
+
+__all__ += ["replay", "rng_record", "rng_from_record"]
 # [distributed]
 from . import distributed  # dask itself is imported lazily, only when the Dask backend is used
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from . import __version__
 from ._progress import check_progress, iterate
-from ._rng import check_rng, run_keys, seed_material
+from ._rng import check_rng, rng_record, run_keys
 from ._stats import check_confidence, mean_ci
 from ._validation import _describe, check_float, check_int
 from .results import STATS
@@ -98,7 +98,7 @@ def _budgets(k, n_nodes):
 def _seed_sequence(rng):
     """Return (SeedSequence, material): a Generator is turned into a SeedSequence by drawing entropy from it."""
     source = check_rng(rng)
-    material = seed_material(source)
+    material = rng_record(source)  # before drawing from a Generator: replays with rng_from_record
     if isinstance(source, np.random.Generator):
         entropy = [int(x) for x in source.integers(0, 2**63, size=4, dtype=np.int64)]
         material = dict(material, derived_entropy=entropy)
@@ -253,7 +253,7 @@ def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baselin
     table.attrs.update(
         rng=material,
         keys_from="run_keys(S.spawn(1 + n_strategies)[0], n_runs), S the SeedSequence of 'rng' "
-                  "(for a Generator: SeedSequence(derived_entropy))",
+                  "(for a Generator: SeedSequence(derived_entropy)); replay: rng=microviral.rng_from_record(rng)",
         microviral_version=__version__,
         graph_sha256=graph.fingerprint(),
         baseline=baseline,

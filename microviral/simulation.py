@@ -8,7 +8,7 @@ import numpy as np
 
 from . import __version__
 from ._progress import check_progress, wants_bar
-from ._rng import check_rng, run_keys, seed_material
+from ._rng import check_keys, check_rng, rng_record, run_keys, target_record
 from ._validation import _describe, check_bool, check_int, check_node_array
 from .graph import CommunityGraph
 from .results import CascadeResult
@@ -91,18 +91,6 @@ def check_graph(graph, name="graph"):
     if not isinstance(graph, CommunityGraph):
         raise TypeError(f"'{name}' must be a microviral.CommunityGraph. Got {_describe(graph)}.")
     return graph
-
-
-def check_keys(keys):
-    arr = np.asarray(keys)
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"'keys' must be a non-empty 1-d array of uint64 run keys. Got shape {arr.shape}.")
-    if arr.dtype != np.uint64:
-        if arr.dtype.kind not in "iu" or arr.dtype.kind == "b":
-            raise TypeError(f"'keys' must hold uint64 run keys. Got {_describe(arr)}.")
-        if arr.size and arr.min() < 0:
-            raise ValueError("'keys' must be non-negative (uint64).")
-    return np.ascontiguousarray(arr, dtype=np.uint64)
 
 
 def check_model(model):
@@ -350,23 +338,28 @@ def prepare(graph, seeds, target, n_runs, rng, keys, max_rounds, *, bytes_per_ru
             raise ValueError("Give either 'rng' or 'keys', not both.")
         keys = check_keys(keys)
         check_memory(keys.size * bytes_per_run, f"{keys.size} runs")
-        material = {"kind": "keys"}
+        material = {"kind": "keys", "keys": keys.tolist()}
     else:
         n_runs = check_int(n_runs, "n_runs", minimum=1)
         # refuse before drawing keys: n_runs = 10**10 must not allocate anything
         check_memory(n_runs * bytes_per_run, f"{n_runs} runs")
         n_runs = check_int(n_runs, "n_runs", minimum=1, maximum=2**31 - 1)
         source = check_rng(rng)
-        material = seed_material(source)
+        material = rng_record(source)  # before drawing: a Generator's state is the one given
         keys = run_keys(source, n_runs)
     # a cascade has at most n_nodes - 1 rounds; clamping keeps huge ints out of the int64 kernel argument
     max_rounds = -1 if max_rounds is None else min(check_int(max_rounds, "max_rounds", minimum=0), graph.n_nodes)
     provenance = {
         "model": model,
         "rng": material,
+        # with the rest, JSON data from which microviral.replay re-runs the call bit for bit (docs/randomness.md)
+        "n_runs": int(keys.size),
+        "seeds": seeds.tolist(),
+        "target": target_record(graph, target, mask),
+        "max_rounds": None if max_rounds < 0 else max_rounds,
         "microviral_version": __version__,
         "graph_sha256": graph.fingerprint(),
-        "community_sizes": graph.community_sizes,
+        "community_sizes": graph.community_sizes.tolist(),
     }
     return seeds, mask, in_target, keys, max_rounds, provenance
 
@@ -453,6 +446,7 @@ def simulate(graph, seeds, *, model="ic", n_runs=1000, target=None, rng=None, ma
     seeds, mask, in_target, keys, max_rounds, provenance = prepare(graph, seeds, target, n_runs, rng, keys,
                                                                     max_rounds, model=model)
     count_communities = check_bool(count_communities, "count_communities")
+    provenance["count_communities"] = count_communities
     progress = check_progress(progress)
     n_threads = check_int(n_threads, "n_threads", minimum=1, allow_none=True)
     if n_threads is not None:

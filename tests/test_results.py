@@ -99,7 +99,7 @@ def test_provenance_is_recorded(res):
     p = res.provenance
     assert p["microviral_version"] == mv.__version__
     assert len(p["graph_sha256"]) == 64
-    assert p["rng"]["entropy"] == "5"
+    assert p["rng"]["entropy"] == 5
 
 
 def test_summary_rejects_bad_theta(res):

@@ -247,7 +247,7 @@ def test_target_forms_agree():
         (dict(backend="spark"), ValueError, "'backend'"),
         (dict(n_threads=0), ValueError, "'n_threads'"),
         (dict(chunk_size=0), ValueError, "'chunk_size'"),
-        (dict(keys=[1.5]), TypeError, "'keys'"),
+        (dict(keys=[1.5]), ValueError, "'keys'"),
         (dict(keys=[1, 2], rng=3), ValueError, "either 'rng' or 'keys'"),
         (dict(backend="dask", n_threads=1), ValueError, "'n_threads' applies to backend='local'"),
         (dict(client="tcp://127.0.0.1:1"), ValueError, "'client' is only used with backend='dask'"),
