@@ -59,6 +59,11 @@ __all__ += ["distributed"]
 from .results import metric_view
 
 __all__ += ["metric_view"]
+# [anatomy]
+from .anatomy import Cascade
+from .tracing import trace
+
+__all__ += ["Cascade", "trace"]
 
 
 def __dir__():

@@ -1,4 +1,4 @@
-"""Plots of penetration: against budget, against reach, and over rounds.
+"""Plots of penetration (against budget, against reach, over rounds) and of cascade anatomy.
 
 Each function takes ``ax=None`` (a new figure is made when None) and returns the
 matplotlib Axes it drew on. Bands and bars are the confidence intervals stored in
@@ -10,7 +10,7 @@ import numpy as np
 from ._stats import check_confidence, mean_ci
 from ._validation import _describe
 
-__all__ = ["penetration_vs_budget", "penetration_vs_reach", "penetration_over_rounds"]
+__all__ = ["penetration_vs_budget", "penetration_vs_reach", "penetration_over_rounds", "cascade_tree", "activation_curve"]
 
 
 def _axes(ax):
@@ -179,5 +179,159 @@ def penetration_over_rounds(results, ax=None, *, confidence=0.95):
             ax.fill_between(rounds, stats[:, 2], stats[:, 3], color=line.get_color(), alpha=0.2, linewidth=0)
     ax.set_xlabel("round")
     ax.set_ylabel("penetration of the target")
+    ax.legend()
+    return ax
+
+
+def cascade_tree(cascade, ax=None, *, color="community", max_nodes=2000):
+    """One cascade drawn as a forest: a tree per seed, one row per round, nodes coloured by community.
+
+    Rows are rounds (round 0, the seeds, on top); arrows go from parent to child; target members
+    have a black outline. Leaves are spread evenly and each parent sits above the middle of its
+    children, so trees never cross.
+
+    Parameters
+    ----------
+    cascade : microviral.anatomy.Cascade
+        As returned by :func:`microviral.trace` or ``CascadeResult.trace``.
+    ax : matplotlib Axes, optional
+    color : {"community", "round"}, default "community"
+        What the node colours show (rows always show the round).
+    max_nodes : int, default 2000
+        Refuse larger cascades (a drawing of more nodes is unreadable; use ``cascade.to_networkx()``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Nodes are ``ax.collections[-1]`` (a scatter, in ``cascade.nodes`` order), the arcs
+        ``ax.collections[0]`` (one segment per non-seed node).
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import microviral as mv
+    >>> g = mv.CommunityGraph.from_edges([0, 0, 1], [1, 2, 3], prob=1.0, community=list("aabb"))
+    >>> ax = mv.plot.cascade_tree(mv.trace(g, [0], key=1, target="b"))
+    >>> ax.collections[-1].get_offsets()[:, 1].tolist()  # rows: minus the round
+    [0.0, -1.0, -1.0, -2.0]
+    """
+    from matplotlib.collections import LineCollection
+
+    from .anatomy import Cascade
+
+    if not isinstance(cascade, Cascade):
+        raise TypeError(f"'cascade' must be a Cascade (from microviral.trace). Got {_describe(cascade)}.")
+    if not isinstance(color, str) or color not in ("community", "round"):
+        raise ValueError(f"'color' must be 'community' or 'round'. Got {_describe(color)}.")
+    if cascade.reach > max_nodes:
+        raise ValueError(f"The cascade has {cascade.reach} nodes, more than max_nodes={max_nodes}; "
+                         f"raise max_nodes or draw a smaller cascade.")
+    ax = _axes(ax)
+    x, y = tree_layout(cascade)
+    pos = {int(v): i for i, v in enumerate(cascade.nodes)}
+    segments = [((x[pos[int(p)]], y[pos[int(p)]]), (x[i], y[i])) for i, p in enumerate(cascade.parent) if p >= 0]
+    ax.add_collection(LineCollection(segments, colors="0.6", linewidths=0.8, zorder=1))
+    import matplotlib.pyplot as plt
+
+    if color == "community":
+        labels = cascade.community
+        names = cascade.graph.community_names
+        cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+        colours = [cmap(int(c) % cmap.N) for c in labels]
+        for c in np.unique(labels):
+            ax.scatter([], [], color=cmap(int(c) % cmap.N), label=str(names[c]))
+    else:
+        cmap = plt.get_cmap("viridis")
+        colours = [cmap(t / max(cascade.rounds, 1)) for t in cascade.round]
+    edge = np.where(cascade.in_target, "black", "none")
+    ax.scatter(x, y, c=colours, edgecolors=edge, linewidths=1.2, s=40, zorder=2)
+    ax.set_yticks(-np.arange(cascade.rounds + 1))
+    ax.set_yticklabels([str(t) for t in range(cascade.rounds + 1)])
+    ax.set_ylabel("round")
+    ax.set_xticks([])
+    ax.set_title(f"reach {cascade.reach}, target {cascade.target_activated} of {cascade.target_size}")
+    if color == "community":
+        ax.legend(title="community", fontsize="small")
+    ax.autoscale_view()
+    return ax
+
+
+def tree_layout(cascade):
+    """Positions (x, y) of a cascade's nodes, in ``cascade.nodes`` order: y = -round, leaves at 0, 1, 2, ..."""
+    n = cascade.reach
+    pos = {int(v): i for i, v in enumerate(cascade.nodes)}
+    children = [[] for _ in range(n)]
+    for i, p in enumerate(cascade.parent):
+        if p >= 0:
+            children[pos[int(p)]].append(i)
+    x = np.zeros(n)
+    next_leaf = 0.0
+    # children come after their parent in activation order, so a reverse pass sees every child first;
+    # leaves are numbered in depth-first order (an explicit stack: trees can be deep)
+    order = []
+    stack = [i for i in range(n) if cascade.parent[i] < 0][::-1]
+    while stack:
+        i = stack.pop()
+        order.append(i)
+        stack.extend(children[i][::-1])
+    for i in order:
+        if not children[i]:
+            x[i] = next_leaf
+            next_leaf += 1.0
+    for i in reversed(range(n)):
+        if children[i]:
+            x[i] = np.mean(x[children[i]])
+    return x, -cascade.round.astype(np.float64)
+
+
+def activation_curve(results, ax=None, *, target_only=True, confidence=0.95):
+    """Activation probability of the target's members, ranked, one curve per result, with CI bands.
+
+    For each result (from ``simulate(..., per_node=True)``), the members' probabilities are sorted
+    from highest to lowest and drawn against the member's rank as a share of the target (x in
+    [0, 1]): a strategy that reaches the whole niche now and then has a flat, low curve; one that
+    reliably reaches a core and never the rest has a high start and a cliff.
+
+    Parameters
+    ----------
+    results : CascadeResult or dict name -> CascadeResult
+    ax : matplotlib Axes, optional
+    target_only : bool, default True
+        Members of the target only (False: every node).
+    confidence : float in (0, 1), default 0.95
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import microviral as mv
+    >>> g = mv.CommunityGraph.from_edges([0, 0, 1], [1, 2, 3], prob=0.5, community=list("abbb"))
+    >>> res = mv.simulate(g, [0], n_runs=200, target="b", rng=0, per_node=True)
+    >>> ax = mv.plot.activation_curve({"hub": res})
+    >>> len(ax.get_lines()[0].get_ydata())  # one point per target member
+    3
+    """
+    confidence = check_confidence(confidence)
+    items = _results(results)
+    for label, res in items:
+        if res.node_activated is None:
+            raise ValueError(f"'results[{label!r}]' has no per-node counts; run simulate(..., per_node=True).")
+    ax = _axes(ax)
+    for label, res in items:
+        table = res.activation_probability(confidence)
+        if target_only:
+            table = table[table["in_target"]]
+        table = table.sort_values("p_activated_mean", ascending=False, kind="stable")
+        rank = (np.arange(len(table)) + 0.5) / len(table)
+        (line,) = ax.step(rank, table["p_activated_mean"], where="mid", label=label)
+        ax.fill_between(rank, table["p_activated_ci_low"], table["p_activated_ci_high"], step="mid",
+                        color=line.get_color(), alpha=0.2, linewidth=0)
+    ax.set_xlabel("members of the target, ranked (share)" if target_only else "nodes, ranked (share)")
+    ax.set_ylabel("activation probability")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.02, 1.02)
     ax.legend()
     return ax

@@ -51,7 +51,12 @@ class CascadeResult:
       counts the seeds, column ``t`` those first activated in round ``t``.
     - ``community_activated``: shape ``(n_runs, n_communities)`` or None.
     - ``keys``: the uint64 key of each run; ``microviral.simulate(..., keys=result.keys[[i]])``
-      replays run ``i`` exactly.
+      replays run ``i`` exactly, and :meth:`trace` shows who activated whom in it.
+    - ``seed_reach``, ``seed_target_activated``: shape ``(n_runs, n_seeds)``, the nodes and target
+      members in each seed's tree (``simulate(..., attribution=True)``; else None).
+
+    ``node_activated`` (``simulate(..., per_node=True)``; else None) counts, per node, the runs that
+    activated it.
 
     Aggregates (:meth:`summary`) are means with standard errors and confidence
     intervals; ``docs/metrics.md`` gives each definition as a formula.
@@ -59,7 +64,8 @@ class CascadeResult:
 
     def __init__(self, *, reach, target_activated, rounds, new_by_round, new_target_by_round,
                  community_activated, keys, seeds, target_mask, n_nodes, community_names=None,
-                 provenance=None):
+                 provenance=None, graph=None, model="ic", max_rounds=None, node_activated=None, seed_reach=None,
+                 seed_target_activated=None):
         self.reach = reach
         self.target_activated = target_activated
         self.rounds = rounds
@@ -73,6 +79,13 @@ class CascadeResult:
         self.target_size = int(target_mask.sum())
         self.community_names = community_names
         self.provenance = dict(provenance or {})
+        # what replaying a run needs (a reference to the graph, not a copy), and the opt-in anatomy counts
+        self._graph = graph
+        self.model = model
+        self.max_rounds = max_rounds
+        self.node_activated = node_activated
+        self.seed_reach = seed_reach
+        self.seed_target_activated = seed_target_activated
 
     # ------------------------------------------------------------------ per-run views
     @property
@@ -253,6 +266,111 @@ class CascadeResult:
         return pd.DataFrame(rows, columns=["community", "size", "activated_mean", "activated_se",
                                            "activated_ci_low", "activated_ci_high", "share_mean", "share_se",
                                            "share_ci_low", "share_ci_high"])
+
+    # ------------------------------------------------------------------ anatomy
+    def trace(self, i, graph=None):
+        """Replay run ``i``: who activated whom (see :func:`microviral.trace`).
+
+        Parameters
+        ----------
+        i : int
+            Run index (negative counts from the end).
+        graph : CommunityGraph, optional
+            Needed only for a result not made by :func:`microviral.simulate`; it must be the graph
+            simulated (checked by fingerprint).
+
+        Returns
+        -------
+        microviral.anatomy.Cascade
+            Its reach, target count and per-round counts equal run ``i``'s entries here.
+
+        Examples
+        --------
+        >>> import microviral as mv
+        >>> g = mv.CommunityGraph.from_edges([0, 0, 1], [1, 2, 3], prob=0.5, community=list("aabb"))
+        >>> res = mv.simulate(g, [0], n_runs=50, target="b", rng=1)
+        >>> c = res.trace(3)
+        >>> bool(c.reach == res.reach[3]), bool(c.target_activated == res.target_activated[3])
+        (True, True)
+        """
+        from .anatomy import trace_run
+
+        return trace_run(self, i, graph)
+
+    def activation_probability(self, confidence=0.95):
+        """Per node: the share of runs that activated it, with its Wilson interval.
+
+        Needs ``simulate(..., per_node=True)``. The interval is Wilson's score interval, with
+        the exact ends 0 (no run activated the node) and 1 (every run did).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per node: ``node, community, in_target, activated`` (runs),
+            ``p_activated_mean, p_activated_se, p_activated_ci_low, p_activated_ci_high``.
+
+        Examples
+        --------
+        >>> import microviral as mv
+        >>> g = mv.CommunityGraph.from_edges([0, 0], [1, 2], prob=[1.0, 0.0], community=list("abb"))
+        >>> res = mv.simulate(g, [0], n_runs=20, target="b", rng=0, per_node=True)
+        >>> res.activation_probability()["p_activated_mean"].tolist()
+        [1.0, 1.0, 0.0]
+        """
+        from .anatomy import activation_table
+
+        return activation_table(self, confidence)
+
+    def activation_by_community(self, *, most=0.5, rare=0.05, confidence=0.95):
+        """Per community: how much of it is reached, which members are reached in most runs, which almost never.
+
+        Needs ``simulate(..., per_node=True)``.
+
+        Parameters
+        ----------
+        most : float, default 0.5
+            A member counts in ``members_most`` when the share of runs activating it exceeds this.
+        rare : float, default 0.05
+            A member counts in ``members_rare`` when the upper end of its interval is below this
+            (almost never reached, with the stated confidence).
+        confidence : float, default 0.95
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per community: ``community, size``, ``p_activated_mean`` (the expected share of the
+            community activated), ``p_activated_median`` (over its members), ``members_most``,
+            ``members_rare``, ``members_never`` (activated in no run).
+        """
+        from .anatomy import activation_by_community
+
+        return activation_by_community(self, most=most, rare=rare, confidence=confidence)
+
+    def attribution(self, confidence=0.95):
+        """Per seed: its tree's share of the reach and of the target members reached, averaged over runs.
+
+        Needs ``simulate(..., attribution=True)``. Each activated node belongs to the tree of the
+        seed it was reached from (see :meth:`trace`), so in every run the shares of the seeds sum to 1.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per seed: ``seed``, then ``_mean, _se, _ci_low, _ci_high`` of ``reach`` (nodes in the
+            tree), ``reach_share`` (tree / reach), ``target_activated`` (target members in the tree) and
+            ``target_share`` (tree's target members / target members activated; over the
+            ``target_share_n`` runs that activated some).
+
+        Examples
+        --------
+        >>> import microviral as mv
+        >>> g = mv.CommunityGraph.from_edges([0, 1], [2, 3], prob=[1.0, 0.0], community=list("aabb"))
+        >>> res = mv.simulate(g, [0, 1], n_runs=10, target="b", rng=0, attribution=True)
+        >>> res.attribution()[["seed", "reach_share_mean", "target_share_mean"]].round(3).values.tolist()
+        [[0.0, 0.667, 1.0], [1.0, 0.333, 0.0]]
+        """
+        from .anatomy import attribution_table
+
+        return attribution_table(self, confidence)
 
     def __repr__(self):
         return (

@@ -365,7 +365,8 @@ def prepare(graph, seeds, target, n_runs, rng, keys, max_rounds, *, bytes_per_ru
 
 
 def simulate(graph, seeds, *, model="ic", n_runs=1000, target=None, rng=None, max_rounds=None, keys=None,
-             count_communities=True, n_threads=None, progress=None, backend="local", client=None, chunk_size=None):
+             count_communities=True, n_threads=None, progress=None, backend="local", client=None, chunk_size=None,
+             per_node=False, attribution=False):
     """Run cascade simulations from ``seeds`` and measure penetration of ``target``.
 
     Each run is one random world fixed by its 64-bit key. Under independent
@@ -411,6 +412,12 @@ def simulate(graph, seeds, *, model="ic", n_runs=1000, target=None, rng=None, ma
         Cluster (or scheduler address) for ``backend="dask"``; default a LocalCluster.
     chunk_size : int, optional
         Runs per chunk (progress and interruption happen between chunks; Dask tasks).
+    per_node : bool, default False
+        Also count, for every node, the runs that activated it
+        (:meth:`CascadeResult.activation_probability`). A second pass over the same keys, run locally.
+    attribution : bool, default False
+        Also count each run's nodes and target members per seed's tree
+        (:meth:`CascadeResult.attribution`). Same second pass.
 
     Returns
     -------
@@ -472,8 +479,16 @@ def simulate(graph, seeds, *, model="ic", n_runs=1000, target=None, rng=None, ma
             raise ValueError("'client' is only used with backend='dask'.")
         out = _simulate_local(graph, seeds, in_target, keys, max_rounds, count_communities, n_threads, progress,
                               chunk_size, model)
+    if check_bool(per_node, "per_node") or check_bool(attribution, "attribution"):
+        from ._kernels.anatomy import count_runs
+
+        _check_memory(keys.size * seeds.size * 8 * attribution, f"per-seed counts of {keys.size} runs")
+        with _threads(n_threads), parallel_guard():
+            out.update(count_runs(graph, seeds, in_target, keys, max_rounds, model, per_node, attribution,
+                                  out["reach"]))
     return CascadeResult(**out, keys=keys, seeds=seeds, target_mask=mask, n_nodes=graph.n_nodes,
-                         community_names=graph.community_names, provenance=provenance)
+                         community_names=graph.community_names, provenance=provenance, graph=graph, model=model,
+                         max_rounds=None if max_rounds < 0 else max_rounds)
 
 
 # Without an explicit chunk_size, runs go in chunks of about this many seconds (timed as they go): long enough
