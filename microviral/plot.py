@@ -10,7 +10,8 @@ import numpy as np
 from ._stats import check_confidence, mean_ci
 from ._validation import _describe
 
-__all__ = ["penetration_vs_budget", "penetration_vs_reach", "penetration_over_rounds", "cascade_tree", "activation_curve"]
+__all__ = ["penetration_vs_budget", "penetration_vs_reach", "penetration_over_rounds", "cascade_tree",
+           "activation_curve"]
 
 
 def _axes(ax):
