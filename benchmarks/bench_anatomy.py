@@ -11,8 +11,9 @@ Workloads (IC, after one warm-up call that compiles the kernels):
   hundreds), 10 random seeds, target block 0.
 
 Measured: wall time of ``simulate`` (median of ``--repeats``) with the default outputs, with ``per_node``,
-with ``attribution`` and with both; the ratio to the default; the 1-minute load average before and after
-(the machine may be shared: read ratios, not absolute times, when the load is high).
+with ``attribution`` and with both; the ratio to the default; the same for the process's CPU time (all
+threads: on a shared machine the steadier figure); the 1-minute load average before and after (the machine
+may be shared: read ratios, not absolute times, when the load is high).
 
 Run:  python benchmarks/bench_anatomy.py [--threads 2] [--runs 10000] [--repeats 5]
         [--out benchmarks/results/bench_anatomy.json]
@@ -64,20 +65,25 @@ def main(argv=None):
                     n_threads=args.threads)  # compile
         load_before = os.getloadavg()[0]
         times = {v: [] for v in VARIANTS}
+        cpu = {v: [] for v in VARIANTS}
         for rep in range(args.repeats):
             for variant, flags in VARIANTS.items():  # interleaved: a load spike hits every variant alike
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 res = mv.simulate(g, seeds, n_runs=args.runs, target=target, rng=rep, n_threads=args.threads,
                                   **flags)
                 times[variant].append(time.perf_counter() - t)
+                cpu[variant].append(time.process_time() - c)
         base = statistics.median(times["default"])
+        cpu_base = statistics.median(cpu["default"])
         row = dict(graph=name, n_nodes=g.n_nodes, n_arcs=g.n_arcs, runs=args.runs, threads=args.threads,
                    mean_reach=float(res.reach.mean()), load_before=load_before, load_after=os.getloadavg()[0],
                    seconds={v: statistics.median(t) for v, t in times.items()},
-                   ratio={v: statistics.median(t) / base for v, t in times.items()})
+                   ratio={v: statistics.median(t) / base for v, t in times.items()},
+                   cpu_seconds={v: statistics.median(t) for v, t in cpu.items()},
+                   cpu_ratio={v: statistics.median(t) / cpu_base for v, t in cpu.items()})
         rows.append(row)
         print(f"{name:13s} reach {row['mean_reach']:9.1f}  " + "  ".join(
-            f"{v} {row['seconds'][v]:.3f}s ({row['ratio'][v]:.2f}x)" for v in VARIANTS)
+            f"{v} {row['seconds'][v]:.3f}s ({row['ratio'][v]:.2f}x, cpu {row['cpu_ratio'][v]:.2f}x)" for v in VARIANTS)
             + f"  load {load_before:.1f}->{row['load_after']:.1f}", flush=True)
     out = dict(machine=platform.platform(), cpus=os.cpu_count(), python=platform.python_version(),
                command=" ".join(["python", "benchmarks/bench_anatomy.py"] + (argv or sys.argv[1:])), rows=rows)
