@@ -501,7 +501,10 @@ class CommunityGraph:
         row, col, data = coo.row[nz].astype(np.int64), coo.col[nz].astype(np.int64), coo.data[nz]
         from_values = isinstance(prob, str)
         if from_values:
-            p = check_probability_array(np.real(data).astype(float), f"matrix values (prob={prob!r})", data.size)
+            if data.dtype.kind not in "iuf":  # complex would lose its imaginary part, bools are structure
+                raise TypeError(f"'matrix' values must be real numbers to be read as probabilities (prob={prob!r}). "
+                                f"Got values of dtype {data.dtype}; pass matrix.real, or a float 'prob' for all arcs.")
+            p = check_probability_array(data.astype(float), f"matrix values (prob={prob!r})", data.size)
         elif prob is None or (isinstance(prob, (numbers.Real, np.floating))
                               and not isinstance(prob, (bool, np.bool_))):
             p = _prob_values(prob, row.size)

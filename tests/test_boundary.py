@@ -241,3 +241,18 @@ def test_imm_and_celf_honour_the_target_and_reach_variants_ignore_it(name):
     table = mv.compare(NICHE, [name, name + "_reach"], k=1, target="b", n_runs=50, rng=0,
                        strategy_options={name: opts, name + "_reach": opts} if opts else None)
     assert [list(s) for s in table["seeds"]] == [[4], [0]]
+
+
+def test_from_scipy_reads_only_real_values_as_probabilities():
+    import scipy.sparse as sp
+
+    def matrix(values):
+        return sp.csr_array((np.asarray(values), ([0, 1], [1, 2])), shape=(3, 3))
+
+    ok = mv.CommunityGraph.from_scipy(matrix([0.5, 0.25]), prob="data")
+    assert ok.prob.tolist() == [0.5, 0.25]
+    for bad in ([0.5 + 0.5j, 0.25 + 0j], [True, True]):
+        with pytest.raises(TypeError, match="'matrix' values must be real numbers"):
+            mv.CommunityGraph.from_scipy(matrix(bad), prob="data")
+    # structure alone: any nonzero value, bool or complex, is an arc with the given probability
+    assert mv.CommunityGraph.from_scipy(matrix([True, True]), prob=0.3).prob.tolist() == [0.3, 0.3]
