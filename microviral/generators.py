@@ -26,7 +26,7 @@ import numpy as np
 
 from ._rng import check_rng
 from ._validation import _describe, as_array, check_float, check_int, check_probability
-from .graph import CommunityGraph
+from .graph import CommunityGraph, _name_tuple
 
 __all__ = ["stochastic_block_model", "planted_partition", "lfr", "niche_in_background"]
 
@@ -160,10 +160,8 @@ def _check_matrix(p, k, directed):
 def _check_names(community_names, k):
     if community_names is None:
         return tuple(range(k))
-    if isinstance(community_names, (str, bytes)):
-        raise TypeError(f"'community_names' must be a sequence of {k} names. Got {_describe(community_names)}.")
-    names = tuple(community_names)
-    if len(names) != k or len(set(names)) != k:
+    names = _name_tuple(community_names)
+    if len(names) != k:
         raise ValueError(f"'community_names' must hold {k} distinct names (one per block). Got {names!r}.")
     return names
 

@@ -256,3 +256,23 @@ def test_from_scipy_reads_only_real_values_as_probabilities():
             mv.CommunityGraph.from_scipy(matrix(bad), prob="data")
     # structure alone: any nonzero value, bool or complex, is an arc with the given probability
     assert mv.CommunityGraph.from_scipy(matrix([True, True]), prob=0.3).prob.tolist() == [0.3, 0.3]
+
+
+@pytest.mark.parametrize("name", sorted(mv.seeding.STRATEGIES))
+def test_every_strategy_refuses_a_bad_target_or_rng_even_when_it_ignores_them(name):
+    opts = STRATEGY_OPTIONS.get(name, {})
+    for bad in ("nope", True, 1 + 0j, np.ma.masked_array([1, 2], mask=[0, 1])):
+        with pytest.raises((TypeError, ValueError), match="'target'"):
+            mv.seeding.get_strategy(name)(NICHE, 1, target=bad, rng=0, **opts)
+    for bad in ("x", True, 1.5, -1):
+        with pytest.raises((TypeError, ValueError), match="'rng'"):
+            mv.seeding.get_strategy(name)(NICHE, 1, target="b", rng=bad, **opts)
+
+
+def test_option_arguments_name_themselves():
+    for bad in (True, 1 + 0j, "x", 0.0, np.nan):
+        with pytest.raises((TypeError, ValueError), match="'tol'"):
+            mv.seeding.heuristics.pagerank_scores(G, tol=bad)
+    for bad in (True, 3, ["a"], [["a"], ["b"]]):
+        with pytest.raises((TypeError, ValueError), match="'community_names'"):
+            gen.stochastic_block_model([5, 5], [[0.5, 0.1], [0.1, 0.5]], community_names=bad, rng=0)

@@ -48,6 +48,7 @@ Examples
 """
 
 from . import heuristics
+from ._common import check_unused as _check_unused
 from .celf import celf
 from .heuristics import (
     degree,
@@ -122,6 +123,7 @@ def celf_reach(graph, k, *, target=None, rng=None, n_runs=200):
     >>> mv.seeding.celf_reach(g, 1, target="b", n_runs=5, rng=0).tolist()
     [0]
     """
+    _check_unused(graph, target=target)
     return celf(graph, k, rng=rng, n_runs=n_runs, objective="reach")
 
 
@@ -135,6 +137,7 @@ def imm_reach(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True):
     >>> mv.seeding.imm_reach(g, 1, target="b", rng=0).tolist()
     [0]
     """
+    _check_unused(graph, target=target)
     return imm(graph, k, eps=eps, ell=ell, rng=rng, fresh=fresh)
 
 STRATEGIES = {

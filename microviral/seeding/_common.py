@@ -5,7 +5,7 @@ import numpy as np
 from .._validation import _describe, check_int
 from ..graph import CommunityGraph
 
-__all__ = ["check_graph", "check_k", "target_nodes", "top_k"]
+__all__ = ["check_graph", "check_k", "check_unused", "target_nodes", "top_k"]
 
 
 def check_graph(graph, name="graph"):
@@ -25,6 +25,16 @@ def check_k(k, graph, *, pool_size=None, pool_name=None):
             f"Got {k} instead."
         )
     return k
+
+
+def check_unused(graph, *, target=None, rng=None):
+    """Validate a ``target`` or ``rng`` that a strategy accepts and ignores: a wrong one is still an error."""
+    from .._rng import check_rng
+
+    if target is not None:
+        graph.target_mask(target)
+    if rng is not None:
+        check_rng(rng)
 
 
 def target_nodes(graph, target, strategy):

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._rng import check_rng
 from .._validation import _describe, check_bool, check_float, check_int, check_probability
-from ._common import check_graph, check_k, target_nodes, top_k
+from ._common import check_graph, check_k, check_unused, target_nodes, top_k
 
 __all__ = [
     "random",
@@ -64,6 +64,7 @@ def random(graph, k, *, target=None, rng=None):
     """
     check_graph(graph)
     k = check_k(k, graph)
+    check_unused(graph, target=target)
     return _generator(rng).choice(graph.n_nodes, size=k, replace=False).astype(np.int64)
 
 
@@ -100,6 +101,7 @@ def degree(graph, k, *, target=None, rng=None):
     """
     check_graph(graph)
     k = check_k(k, graph)
+    check_unused(graph, target=target, rng=rng)
     return top_k(graph.out_degree, k)
 
 
@@ -116,6 +118,7 @@ def degree_target(graph, k, *, target=None, rng=None):
     check_graph(graph)
     _, nodes = target_nodes(graph, target, "degree_target")
     k = check_k(k, graph, pool_size=nodes.size, pool_name="the target")
+    check_unused(graph, rng=rng)
     return top_k(graph.out_degree, k, nodes)
 
 
@@ -136,6 +139,7 @@ def degree_insiders(graph, k, *, target=None, rng=None):
     check_graph(graph)
     mask, nodes = target_nodes(graph, target, "degree_insiders")
     k = check_k(k, graph, pool_size=nodes.size, pool_name="the target")
+    check_unused(graph, rng=rng)
     src = graph.arc_sources
     inside = mask[src] & mask[graph.indices]
     deg_in = np.bincount(src[inside], minlength=graph.n_nodes)
@@ -174,6 +178,7 @@ def degree_discount(graph, k, *, target=None, rng=None, p=None):
     """
     check_graph(graph)
     k = check_k(k, graph)
+    check_unused(graph, target=target, rng=rng)
     if p is None:
         per_arc = True
     elif isinstance(p, str):
@@ -232,6 +237,7 @@ def pagerank_scores(graph, *, alpha=0.85, weighted=True, tol=1e-12, max_iter=100
     alpha = check_float(alpha, "alpha", low=0.0, high=1.0, high_open=True)
     weighted = check_bool(weighted, "weighted")
     max_iter = check_int(max_iter, "max_iter", minimum=1)
+    tol = check_float(tol, "tol", low=0.0, low_open=True)
     n = graph.n_nodes
     w = graph.prob if weighted else np.ones(graph.n_arcs)
     insum = np.bincount(graph.indices, weights=w, minlength=n)
@@ -263,6 +269,7 @@ def pagerank(graph, k, *, target=None, rng=None, alpha=0.85, weighted=True):
     """
     check_graph(graph)
     k = check_k(k, graph)
+    check_unused(graph, target=target, rng=rng)
     return top_k(pagerank_scores(graph, alpha=alpha, weighted=weighted), k)
 
 
@@ -307,6 +314,7 @@ def kcore(graph, k, *, target=None, rng=None):
     """
     check_graph(graph)
     k = check_k(k, graph)
+    check_unused(graph, target=target, rng=rng)
     core = coreness(graph)
     idx = np.arange(graph.n_nodes)
     order = np.lexsort((idx, -graph.out_degree, -core))
