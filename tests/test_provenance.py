@@ -180,3 +180,15 @@ def test_keys_that_are_not_exact_integers_are_refused_with_the_reason():
                           (np.array([1 + 0j]), TypeError, "complex"), ([float("nan")], ValueError, "exactly")):
         with pytest.raises(err, match=msg):
             mv.simulate(G, [0], keys=bad)
+
+
+def test_keys_round_trip_through_to_frame_csv_and_json(tmp_path):
+    res = mv.simulate(G, [0, 2], n_runs=200, target="c", rng=5)
+    assert (res.keys >= 2**63).any() and (res.keys < 2**63).any()  # the keys straddle 2**63
+    path = tmp_path / "runs.csv"
+    res.to_frame().to_csv(path, index=False)
+    for keys in (pd.read_csv(path)["key"], pd.read_csv(path, dtype={"key": "uint64"})["key"].to_numpy(),
+                 pd.read_csv(path, dtype={"key": object})["key"].map(int),
+                 json.loads(json.dumps(res.to_frame()["key"].tolist()))):
+        again = mv.simulate(G, [0, 2], keys=keys, target="c")
+        assert_same_result(again, res)
