@@ -163,8 +163,11 @@ def as_1d_array(values, name, *, kind):
         if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
             raise TypeError(f"'{name}' must hold integers. Got {_describe(arr)} instead.")
         if arr.dtype.kind == "f":
-            if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
-                raise ValueError(f"'{name}' must hold whole numbers. Got non-integral or non-finite floats.")
+            arr = arr.astype(np.float64, copy=False)  # float16 cannot even hold the bound below
+            bad = ~np.isfinite(arr) | (arr != np.round(arr))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ValueError(f"'{name}' must hold whole numbers (indices). Got {float(arr[i])!r} at position {i}.")
             if np.any(np.abs(arr) > 2**62):
                 raise ValueError(f"'{name}' holds integers too large to be node indices.")
             arr = arr.astype(np.int64)
