@@ -1,10 +1,18 @@
 """The ``microviral`` command line: ``demo``, ``simulate`` and ``compare``.
 
-Every subcommand prints a short summary, writes its files atomically (a
-temporary file in the same folder, then :func:`os.replace`) and prints where
-they are. Errors are reported as one line on stderr, without a traceback, and
-the exit status is non-zero (1 for bad input or a failed file operation, 2 for
-a malformed command line, 130 when interrupted).
+Every subcommand computes, then writes its files, then prints a short summary
+and where the files are. The files of one run appear all together or not at
+all: each is first written in full to a temporary file in the output folder,
+then all are renamed into place with SIGINT, SIGTERM and SIGHUP held back, so an
+interrupt either leaves the previous outputs untouched (and no temporary file)
+or arrives when the whole new set is in place. The JSON file, renamed last, is
+the run's manifest: it lists every file of the run with its SHA-256, so a reader
+can check that the files beside it belong to it. Errors are reported as one line
+on stderr, without a traceback, naming the command-line option at fault; the exit
+status is 1 for bad input or a failed file operation, 2 for a malformed command
+line, 130 for Ctrl-C (SIGINT), 143 for SIGTERM (129 for SIGHUP), and 141 when
+standard output is closed early (``microviral ... | head -n 1``; the files are
+written by then and nothing more is printed).
 
 Examples
 --------
@@ -15,9 +23,13 @@ microviral ...
 """
 
 import argparse
+import hashlib
+import inspect
 import json
 import math
 import os
+import re
+import signal
 import sys
 import warnings
 
@@ -25,7 +37,9 @@ import numpy as np
 
 __all__ = ["main", "build_parser"]
 
-_MODELS = ("uniform", "wc", "trivalency", "resonance", "column")
+_PROB_MODELS = ("uniform", "wc", "trivalency", "resonance", "column")
+# Diffusion models the command line offers; "lt" joins once every library call it makes accepts model="lt".
+_DIFFUSION_MODELS = ("ic",)
 
 
 class _UsageError(Exception):
@@ -152,15 +166,25 @@ def _add_graph_args(p):
     direction.add_argument("--undirected", dest="directed", action=_Direction, nargs=0,
                            help="each edge is two arcs with independent coins")
     p.add_argument("--target", default=None, metavar="COMMUNITY",
-                   help="the community whose penetration is measured (name or label; default: every node)")
-    p.add_argument("--model", choices=_MODELS, default="uniform",
-                   help="edge probabilities: uniform p, wc (1 / in-degree), trivalency "
+                   help="the community whose penetration is measured, by its name exactly as in the community "
+                        "file (default: every node)")
+    p.add_argument("--model", type=_diffusion_model, default="ic", metavar="{" + ",".join(_DIFFUSION_MODELS) + "}",
+                   help="diffusion model: ic (independent cascade); default ic")
+    p.add_argument("--prob", choices=_PROB_MODELS, default="uniform", metavar="MODEL",
+                   help="edge probabilities: uniform (--p), wc (1 / in-degree), trivalency "
                         "({0.1, 0.01, 0.001}), resonance (--p-in into the target, --p-out elsewhere), "
                         "column (a third column of the edge list); default uniform")
     p.add_argument("--p", type=float, default=None, metavar="P",
-                   help="probability of every arc for --model uniform (default 0.1)")
+                   help="probability of every arc for --prob uniform (default 0.1)")
     p.add_argument("--p-in", type=float, default=None, metavar="P", help="resonance: arcs into the target")
     p.add_argument("--p-out", type=float, default=None, metavar="P", help="resonance: all other arcs")
+
+
+def _diffusion_model(text):
+    if text in _DIFFUSION_MODELS:
+        return text
+    hint = f"; edge probabilities are chosen with '--prob {text}'" if text in _PROB_MODELS else ""
+    raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from {', '.join(_DIFFUSION_MODELS)}){hint}")
 
 
 def _add_run_args(p, max_rounds=True):
@@ -201,54 +225,60 @@ def _draw_rng(rng):
 
 
 def _parse_label(text, names):
-    """Match a command-line string to a community name (names may be ints or strings)."""
+    """The community whose name reads exactly ``text``; never a position, never a guess."""
     if text is None:
         return None
-    for name in names:
-        if str(name) == text:
-            return name
-    try:
-        return int(text)  # a label; the graph reports it if unknown
-    except ValueError:
-        return text
+    matches = [name for name in names if str(name) == text]
+    if len(matches) == 1:
+        return matches[0]
+    shown = ", ".join(repr(str(n)) for n in names[:20]) + (f", ... ({len(names)} in all)" if len(names) > 20 else "")
+    if matches:
+        raise ValueError(f"'--target': {text!r} names {len(matches)} communities; the community names are {shown}.")
+    raise ValueError(f"'--target': no community is named {text!r}; the community names are {shown}.")
 
 
 def _load_graph(args):
     import microviral as mv
 
     # Inconsistent options are reported before the file is read.
-    if args.model != "resonance" and (args.p_in is not None or args.p_out is not None):
-        raise ValueError("'--p-in' and '--p-out' need '--model resonance'.")
-    if args.model != "uniform" and args.p is not None:
-        raise ValueError(f"'--p' goes with '--model uniform'. Got '--model {args.model}'.")
-    if args.model == "resonance":
+    if args.prob != "resonance" and (args.p_in is not None or args.p_out is not None):
+        raise ValueError("'--p-in' and '--p-out' need '--prob resonance'.")
+    if args.prob != "uniform" and args.p is not None:
+        raise ValueError(f"'--p' goes with '--prob uniform'. Got '--prob {args.prob}'.")
+    if args.prob == "resonance":
         if args.p_in is None or args.p_out is None:
-            raise ValueError("'--model resonance' needs both '--p-in' and '--p-out'.")
+            raise ValueError("'--prob resonance' needs both '--p-in' and '--p-out'.")
         if args.target is None:
-            raise ValueError("'--model resonance' needs '--target' (the community the content is made for).")
+            raise ValueError("'--prob resonance' needs '--target' (the community the content is made for).")
+    for option in ("p", "p_in", "p_out", "theta"):
+        value = getattr(args, option, None)
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise ValueError(f"'--{option.replace('_', '-')}' must be in [0, 1], got {value}.")
+    for option, least in (("runs", 1), ("max_rounds", 0)):
+        value = getattr(args, option, None)
+        if value is not None and value < least:
+            raise ValueError(f"'--{option.replace('_', '-')}' must be >= {least}, got {value}.")
     if (args.edgelist is None) == (args.dataset is None):
         raise _UsageError(f"microviral {args.command}: error: give either an EDGELIST file or --dataset NAME "
                           f"(see 'microviral {args.command} --help')")
     if args.dataset is not None:
-        if args.community is not None or args.model == "column" or args.directed_given:
+        if args.community is not None or args.prob == "column" or args.directed_given:
             raise ValueError("'--dataset' brings its own communities, direction and no probability column; "
-                             "drop '--community', '--directed'/'--undirected' and '--model column'.")
+                             "drop '--community', '--directed'/'--undirected' and '--prob column'.")
         from . import datasets
 
         graph = getattr(datasets, _DATASETS[args.dataset])()
     else:
         graph = mv.read_edgelist(args.edgelist, directed=args.directed, community=args.community,
-                                 prob=_probability_column(args.edgelist) if args.model == "column" else None)
+                                 prob=_probability_column(args.edgelist) if args.prob == "column" else None)
     target = _parse_label(args.target, graph.community_names)
-    if target is not None:
-        graph.target_mask(target, "--target")  # an unknown community is reported by its option name
-    if args.model == "uniform":
+    if args.prob == "uniform":
         graph = mv.probabilities.uniform(graph, 0.1 if args.p is None else args.p)
-    elif args.model == "wc":
+    elif args.prob == "wc":
         graph = mv.probabilities.weighted_cascade(graph)
-    elif args.model == "trivalency":
+    elif args.prob == "trivalency":
         graph = mv.probabilities.trivalency(graph, rng=args.streams[0])
-    elif args.model == "resonance":
+    elif args.prob == "resonance":
         graph = mv.probabilities.resonance(graph, target, args.p_in, args.p_out)
     return graph, target
 
@@ -268,14 +298,15 @@ def _parse_list(text, name, convert=str):
 
 
 def _seed_ids(text, graph):
-    """Original node ids from the command line: each token is matched as an integer id, else as a string id."""
+    """Original node ids from the command line: a token is an integer id only when written canonically (as the
+    file readers decide), else a string id; so '03' or '+3' never picks node 3."""
+    from .io import _is_int_text
+
     out = []
     for token in _parse_list(text, "--seeds"):
         candidates = [token]
-        try:
+        if _is_int_text(token):
             candidates.insert(0, int(token))
-        except ValueError:
-            pass
         for candidate in candidates:
             try:
                 out.append(int(graph.index_of(candidate)))
@@ -296,11 +327,8 @@ def _strategy(name, option="--strategy"):
     return seeding.get_strategy(name)
 
 
-def _write_json(path, obj):
-    from .demo import write_atomic
-
-    text = json.dumps(obj, indent=2, default=_json_default, allow_nan=False)
-    write_atomic(path, lambda f: f.write(text.encode()))
+def _json_text(obj):
+    return json.dumps(obj, indent=2, default=_json_default, allow_nan=False)
 
 
 def _json_default(value):
@@ -319,11 +347,26 @@ def _records(table):
             for row in table.to_dict(orient="records")]
 
 
-def _write_csv(path, table):
-    from .demo import write_atomic
+def _rendered(write):
+    """The bytes that ``write(f)`` produces (so their SHA-256 can go into the manifest)."""
+    import io
 
-    text = table.to_csv(index=False)
-    write_atomic(path, lambda f: f.write(text.encode()))
+    buf = io.BytesIO()
+    write(buf)
+    return buf.getvalue()
+
+
+def _write_outputs(out, command, files, record, optional):
+    """Write one run's files and its JSON manifest (last) as a set; remove the run's optional files that this
+    run does not produce, so the folder never mixes two runs. ``files``: name -> bytes."""
+    from ._outputs import write_set
+
+    record = dict(record, files={name: hashlib.sha256(data).hexdigest() for name, data in files.items()})
+    blobs = dict(files)
+    blobs[f"{command}.json"] = _json_text(record).encode()
+    paths = {os.path.join(out, name): (lambda f, data=data: f.write(data)) for name, data in blobs.items()}
+    stale = [os.path.join(out, name) for name in optional if name not in blobs]
+    return write_set(paths, remove=stale)
 
 
 # ---------------------------------------------------------------------------------------------- commands
@@ -344,28 +387,26 @@ def _cmd_simulate(args):
         raise ValueError("'--strategy' needs '--k' (the number of seeds).")
     if args.seeds is not None and args.k is not None:
         raise ValueError("'--k' goes with '--strategy'; with '--seeds' the seed count is the list's length.")
+    if args.k is not None and args.k < 1:
+        raise ValueError(f"'--k' must be >= 1, got {args.k}.")
     graph, target = _load_graph(args)
     _, pick_rng, sim_rng = args.streams
     if args.seeds is not None:
         seeds = _seed_ids(args.seeds, graph)
         how = f"seeds {args.seeds}"
     else:
-        seeds = _strategy(args.strategy)(graph, args.k, target=target, rng=pick_rng)
+        seeds = _strategy(args.strategy)(graph, args.k, target=target, rng=pick_rng, **_model(args, "strategy"))
         how = f"strategy {args.strategy}, k={args.k}"
     res = mv.simulate(graph, seeds, n_runs=args.runs, target=target, rng=sim_rng, max_rounds=args.max_rounds,
-                      progress=args.progress)
-    from .results import metric_view
-
+                      progress=args.progress, **_model(args, mv.simulate))
     table = res.summary(theta=args.theta)
-    _say(f"graph: {graph!r}")
-    _say(f"target: {'every node' if target is None else repr(target)} ({res.target_size} nodes); {how}; "
-         f"{args.runs} runs; rng {args.rng_value}{' (drawn)' if drawn else ''}")
-    _say(metric_view(table).to_string(float_format=lambda x: f"{x:.4g}"))
-    out = args.out
-    csv_path, json_path = os.path.join(out, "simulate.csv"), os.path.join(out, "simulate.json")
     ids = np.asarray(graph.node_ids)[res.seeds]
-    _write_csv(csv_path, table)
-    _write_json(json_path, {
+    files = {"simulate.csv": table.to_csv(index=False).encode()}
+    if args.per_run:
+        files["simulate_runs.csv"] = res.to_frame().to_csv(index=False).encode()
+    if args.plot:
+        files["simulate.png"] = _rendered(lambda f: _plot_rounds(res, f, how))
+    written = _write_outputs(args.out, "simulate", files, {
         "command": "simulate",
         "edgelist": None if args.edgelist is None else os.path.abspath(args.edgelist),
         "dataset": args.dataset,
@@ -373,7 +414,8 @@ def _cmd_simulate(args):
         "directed": graph.directed,
         "target": target,
         "model": args.model,
-        "p": (0.1 if args.p is None else args.p) if args.model == "uniform" else None,
+        "prob": args.prob,
+        "p": (0.1 if args.p is None else args.p) if args.prob == "uniform" else None,
         "p_in": args.p_in,
         "p_out": args.p_out,
         "seeds": ids.tolist(),
@@ -384,34 +426,50 @@ def _cmd_simulate(args):
         "theta": args.theta,
         "summary": _records(table),
         "provenance": res.provenance,
-    })
-    written = [csv_path, json_path]
-    if args.per_run:
-        runs = res.to_frame()
-        written.append(os.path.join(out, "simulate_runs.csv"))
-        _write_csv(written[-1], runs)
-    if args.plot:
-        written.append(_plot_rounds(res, os.path.join(out, "simulate.png"), how))
+    }, optional=("simulate_runs.csv", "simulate.png"))
+    from .results import metric_view
+
+    _say(f"graph: {graph!r}")
+    _say(f"target: {'every node' if target is None else repr(target)} ({res.target_size} nodes); {how}; "
+         f"{args.runs} runs; rng {args.rng_value}{' (drawn)' if drawn else ''}")
+    _say(metric_view(table).to_string(float_format=lambda x: f"{x:.4g}"))
     for path in written:
         _say(f"wrote {path}")
     return 0
 
 
-def _plot_rounds(res, path, title):
+def _model(args, func):
+    """``model=`` for a library call that takes it; a model other than ic where it does not is an error."""
+    if func == "strategy":
+        from . import seeding
+
+        func = seeding.get_strategy(args.strategy)
+    try:
+        accepts = "model" in inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        accepts = False
+    if accepts:
+        return {"model": args.model}
+    if args.model != "ic":
+        raise ValueError(f"'--model {args.model}' is not available for this command yet.")
+    return {}
+
+
+def _plot_rounds(res, f, title):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from . import plot
-    from .demo import save_figure
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    plot.penetration_over_rounds({title: res}, ax=ax)
-    ax.legend(loc="lower right", fontsize="small")
-    save_figure(fig, path)
-    plt.close(fig)
-    return path
+    try:
+        plot.penetration_over_rounds({title: res}, ax=ax)
+        ax.legend(loc="lower right", fontsize="small")
+        fig.savefig(f, format="png", dpi=120, bbox_inches="tight")
+    finally:
+        plt.close(fig)
 
 
 def _cmd_compare(args):
@@ -423,17 +481,16 @@ def _cmd_compare(args):
     for name in names:
         _strategy(name, "--strategies")
     budgets = _parse_list(args.k, "--k", int)
+    for k in budgets:
+        if k < 1:
+            raise ValueError(f"'--k' budgets must be >= 1, got {k}.")
     graph, target = _load_graph(args)
     table = mv.compare(graph, names, budgets, target=target, n_runs=args.runs, rng=args.streams[2],
-                       theta=args.theta, progress=args.progress)
-    _say(f"graph: {graph!r}")
-    _say(f"target: {'every node' if target is None else repr(target)}; strategies {names}; budgets {budgets}; "
-         f"{args.runs} runs; rng {args.rng_value}{' (drawn)' if drawn else ''}")
-    _say(_compare_view(table, args.theta))
-    out = args.out
-    csv_path, json_path = os.path.join(out, "compare.csv"), os.path.join(out, "compare.json")
-    _write_csv(csv_path, table)
-    _write_json(json_path, {
+                       theta=args.theta, progress=args.progress, **_model(args, mv.compare))
+    files = {"compare.csv": table.to_csv(index=False).encode()}
+    if args.plot:
+        files.update(_plot_compare(table))
+    written = _write_outputs(args.out, "compare", files, {
         "command": "compare",
         "edgelist": None if args.edgelist is None else os.path.abspath(args.edgelist),
         "dataset": args.dataset,
@@ -441,6 +498,7 @@ def _cmd_compare(args):
         "directed": graph.directed,
         "target": target,
         "model": args.model,
+        "prob": args.prob,
         "strategies": names,
         "k": budgets,
         "n_runs": args.runs,
@@ -448,10 +506,11 @@ def _cmd_compare(args):
         "theta": args.theta,
         "table": _records(table),
         "provenance": dict(table.attrs),
-    })
-    written = [csv_path, json_path]
-    if args.plot:
-        written += _plot_compare(table, out)
+    }, optional=("compare_budget.png", "compare_reach.png"))
+    _say(f"graph: {graph!r}")
+    _say(f"target: {'every node' if target is None else repr(target)}; strategies {names}; budgets {budgets}; "
+         f"{args.runs} runs; rng {args.rng_value}{' (drawn)' if drawn else ''}")
+    _say(_compare_view(table, args.theta))
     for path in written:
         _say(f"wrote {path}")
     return 0
@@ -478,34 +537,56 @@ def _compare_view(table, theta):
     return view.to_string(index=False)
 
 
-def _plot_compare(table, out):
+def _plot_compare(table):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from . import plot
-    from .demo import save_figure
 
-    paths = []
+    files = {}
     for name, draw in (("compare_budget.png", plot.penetration_vs_budget),
                        ("compare_reach.png", plot.penetration_vs_reach)):
         fig, ax = plt.subplots(figsize=(6, 4))
-        draw(table, ax=ax)
-        path = os.path.join(out, name)
-        save_figure(fig, path)
-        plt.close(fig)
-        paths.append(path)
-    return paths
+        try:
+            draw(table, ax=ax)
+            files[name] = _rendered(lambda f, fig=fig: fig.savefig(f, format="png", dpi=120, bbox_inches="tight"))
+        finally:
+            plt.close(fig)
+    return files
 
 
 _COMMANDS = {"demo": _cmd_demo, "simulate": _cmd_simulate, "compare": _cmd_compare}
 
 
+# Library argument names as the command line spells them, for an error raised inside a library call.
+_OPTION_OF = {"n_runs": "--runs", "k": "--k", "theta": "--theta", "max_rounds": "--max-rounds", "p": "--p",
+              "p_in": "--p-in", "p_out": "--p-out", "seeds": "--seeds", "target": "--target", "rng": "--rng",
+              "model": "--model", "strategy": "--strategy", "strategies": "--strategies"}
+_QUOTED_NAME = re.compile(r"'([a-z_]+)'(?=\s+(?:must|needs|should)\b)")
+
+
 def _one_line(exc):
     if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
         return f"{exc.strerror}: {exc.filename}"
-    return " ".join(str(exc).split()) or type(exc).__name__
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return _QUOTED_NAME.sub(lambda m: f"'{_OPTION_OF.get(m.group(1), m.group(1))}'", text)
+
+
+_SIGNAL_EXIT = {getattr(signal, name): 128 + int(getattr(signal, name)) for name in ("SIGTERM", "SIGHUP")
+                if hasattr(signal, name)}
+
+
+def _stdout_closed():
+    """Standard output was closed by its reader (``| head``): stop printing, quietly, for good."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not fail again
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+    return 141  # 128 + SIGPIPE, as a tool killed by a closed pipe
 
 
 def main(argv=None):
@@ -520,7 +601,8 @@ def main(argv=None):
     -------
     int
         0 on success, 1 on bad input or a failed file operation (one line on
-        stderr), 2 on a malformed command line, 130 when interrupted.
+        stderr), 2 on a malformed command line, 130 on SIGINT (Ctrl-C), 143 on
+        SIGTERM, 129 on SIGHUP, 141 when standard output was closed early.
 
     Examples
     --------
@@ -528,18 +610,23 @@ def main(argv=None):
     >>> main(["simulate", "no-such-file.txt", "--seeds", "0"])  # the error goes to stderr
     1
     """
+    from ._outputs import Terminated, terminate_raises
+
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-        if args.command is None:
-            parser.print_help()
-            return 0
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                return _COMMANDS[args.command](args)
-            finally:
-                _report_warnings(caught)
+        with terminate_raises():
+            args = parser.parse_args(argv)
+            if args.command is None:
+                parser.print_help()
+                return 0
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    return _COMMANDS[args.command](args)
+                finally:
+                    _report_warnings(caught)
+    except BrokenPipeError:
+        return _stdout_closed()
     except _UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2
@@ -548,6 +635,10 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("microviral: interrupted", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        signum = exc.args[0]
+        print(f"microviral: terminated by {signal.Signals(signum).name}", file=sys.stderr)
+        return _SIGNAL_EXIT.get(signum, 143)
     except MemoryError as exc:
         print(f"microviral: error: out of memory: {_one_line(exc)}", file=sys.stderr)
         return 1

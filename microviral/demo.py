@@ -9,11 +9,12 @@ the niche it penetrates, and how often it goes micro-viral there.
 
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ._outputs import write_atomic, write_set
 
 __all__ = ["run_demo", "DemoResult", "write_atomic", "save_figure"]
 
@@ -23,58 +24,6 @@ DEFAULT_OUT = os.path.join("microviral-output", "demo.png")
 _FULL = dict(n_background=20_000, n_niche=400, niche_degree=10, background_degree=15, n_bridges=200,
              n_runs=2000, k=10, theta=0.1, p_in=0.1, p_out=0.06)
 _QUICK = dict(_FULL, n_background=5_000, n_niche=200, n_bridges=100, n_runs=300, k=5)
-
-
-def write_atomic(path, write):
-    """Write a file atomically: ``write(f)`` fills a temporary file beside ``path``, then it is renamed.
-
-    A reader never sees a half-written file, and an interrupted write leaves no
-    partial file behind. Missing parent folders are created.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-    write : callable
-        Called with a binary file object open for writing.
-
-    Returns
-    -------
-    str
-        ``path``.
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> from microviral.demo import write_atomic
-    >>> path = os.path.join(tempfile.mkdtemp(), "sub", "x.txt")
-    >>> _ = write_atomic(path, lambda f: f.write(b"hello"))
-    >>> open(path).read(), os.listdir(os.path.dirname(path))
-    ('hello', ['x.txt'])
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
-
-
-def _umask():
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def save_figure(fig, path, dpi=120):
@@ -315,11 +264,13 @@ def run_demo(*, quick=False, out=DEFAULT_OUT, n_runs=None, k=None, rng=0, theta=
         title = (f"niche of {size} inside {graph.n_nodes} nodes; k={params['k']} seeds, {params['n_runs']} runs, "
                  f"p_in={params['p_in']}, p_out={params['p_out']}")
         fig = _figure(results, table, params["theta"], title)
-        path = save_figure(fig, out)
-        plt.close(fig)
         csv = os.path.splitext(out)[0] + ".csv"
         text = table.to_csv(index=False)
-        write_atomic(csv, lambda f: f.write(text.encode()))
+        try:  # the plot and its table appear together or not at all
+            path, _ = write_set({out: lambda f: fig.savefig(f, format="png", dpi=120, bbox_inches="tight"),
+                                 csv: lambda f: f.write(text.encode())})
+        finally:
+            plt.close(fig)
     seconds = time.perf_counter() - start
     if file is not False:
         print(f"graph: {graph.n_nodes} nodes, {graph.n_arcs} arcs; niche '{target}' of {size} nodes; "

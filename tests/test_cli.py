@@ -1,9 +1,13 @@
 """The command line: every subcommand, one-line errors with non-zero exits, atomic files."""
 
+import hashlib
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -26,6 +30,10 @@ def files(tmp_path):
     labels = tmp_path / "labels.txt"
     labels.write_text(LABELS)
     return edges, labels, tmp_path / "out"
+
+
+# Library argument names that a command-line error must never show (it names the option instead).
+PYTHON_NAMES = re.compile(r"'(n_runs|max_rounds|p_in|p_out|theta|k|p|seeds|target|rng)'")
 
 
 def run(argv, capsys):
@@ -114,23 +122,24 @@ def test_simulate_matches_library_and_is_reproducible(files, capsys):
 def test_simulate_strategy_and_models(files, capsys):
     edges, labels, out = files
     code, stdout, err = run(["simulate", edges, "--community", labels, "--target", "b", "--strategy",
-                             "degree_target", "--k", "2", "--model", "resonance", "--p-in", "0.9",
+                             "degree_target", "--k", "2", "--prob", "resonance", "--p-in", "0.9",
                              "--p-out", "0.1", "--runs", "50", "--rng", "0", "--out", out, "--plot"], capsys)
     assert code == 0, err
     info = json.loads((out / "simulate.json").read_text())
     assert len(info["seeds"]) == 2 and all(s >= 105 for s in info["seeds"])
     assert (out / "simulate.png").read_bytes()[:4] == b"\x89PNG"
     for model in ("wc", "trivalency"):
-        code, _, err = run(["simulate", edges, "--undirected", "--seeds", "100", "--model", model, "--runs", "10",
+        code, _, err = run(["simulate", edges, "--undirected", "--seeds", "100", "--prob", model, "--runs", "10",
                             "--rng", "1", "--out", out], capsys)
         assert code == 0, err
-        assert json.loads((out / "simulate.json").read_text())["model"] == model
+        info = json.loads((out / "simulate.json").read_text())
+        assert info["prob"] == model and info["model"] == "ic"
 
 
 def test_simulate_probabilities_from_a_column(tmp_path, capsys):
     edges = tmp_path / "weighted.csv"
     edges.write_text("src,dst,p\n1,2,1.0\n2,3,0.0\n")
-    code, _, err = run(["simulate", edges, "--model", "column", "--seeds", "1", "--runs", "10", "--rng", "0",
+    code, _, err = run(["simulate", edges, "--prob", "column", "--seeds", "1", "--runs", "10", "--rng", "0",
                         "--out", tmp_path / "o"], capsys)
     assert code == 0, err
     table = pd.read_csv(tmp_path / "o" / "simulate.csv").iloc[0]
@@ -179,20 +188,23 @@ def test_simulate_draws_and_prints_rng_when_not_given(files, capsys):
 
 # ------------------------------------------------------------------------------------------- errors
 @pytest.mark.parametrize("extra, needle", [
-    (["--target", "nope", "--seeds", "100"], "unknown community 'nope'"),
+    (["--target", "nope", "--seeds", "100"], "no community is named 'nope'; the community names are 'a', 'b'"),
     (["--seeds", "999"], "999"),
     (["--seeds", "100,100"], "repeat"),
     (["--seeds", "x1"], "'x1' is not in the graph"),
+    (["--seeds", "0100"], "'0100' is not in the graph"),   # ids differ as text: never node 100
+    (["--seeds", "+100"], "'+100' is not in the graph"),
+    (["--seeds", "1_00"], "'1_00' is not in the graph"),
     (["--seeds", ","], "--seeds"),
-    (["--seeds", "100", "--p", "1.5"], "'p'"),
-    (["--seeds", "100", "--runs", "0"], "n_runs"),
+    (["--seeds", "100", "--p", "1.5"], "'--p' must be in [0, 1], got 1.5"),
+    (["--seeds", "100", "--runs", "0"], "'--runs' must be >= 1, got 0"),
     (["--seeds", "100", "--rng", "-1"], "--rng"),
     (["--strategy", "degree"], "--k"),
     (["--strategy", "no_such", "--k", "1"], "unknown strategy"),
-    (["--seeds", "100", "--model", "resonance"], "--p-in"),
-    (["--seeds", "100", "--p-in", "0.2"], "--model resonance"),
-    (["--seeds", "100", "--model", "resonance", "--p-in", "0.2", "--p-out", "0.1"], "--target"),
-    (["--seeds", "100", "--model", "wc", "--p", "0.2"], "--p"),
+    (["--seeds", "100", "--prob", "resonance"], "--p-in"),
+    (["--seeds", "100", "--p-in", "0.2"], "--prob resonance"),
+    (["--seeds", "100", "--prob", "resonance", "--p-in", "0.2", "--p-out", "0.1"], "--target"),
+    (["--seeds", "100", "--prob", "wc", "--p", "0.2"], "--p"),
     (["--seeds", "100", "--runs", "2000000000"], "memory"),
 ])
 def test_simulate_errors_are_one_line(files, capsys, extra, needle):
@@ -200,6 +212,7 @@ def test_simulate_errors_are_one_line(files, capsys, extra, needle):
     code, _, err = run(["simulate", edges, "--community", labels, "--out", out, *extra], capsys)
     assert_one_line_error(code, err, 1, "microviral: ", needle)
     assert not out.exists()  # nothing half-written
+    assert not PYTHON_NAMES.search(err), err
 
 
 def test_string_node_ids(tmp_path, capsys):
@@ -379,7 +392,8 @@ def test_demo_out_folder(tmp_path, capsys):
     assert code == 0, err
     assert sorted(os.listdir(tmp_path)) == ["demo.csv", "demo.png"]
     code, _, err = run(["demo", "--quick", "--runs", "0", "--out", tmp_path / "x.png"], capsys)
-    assert_one_line_error(code, err, 1, "n_runs")
+    assert_one_line_error(code, err, 1, "'--runs' must be")
+    assert not PYTHON_NAMES.search(err), err
 
 
 def test_demo_reproducible_and_validated(capsys):
@@ -399,3 +413,188 @@ def test_demo_reproducible_and_validated(capsys):
         run_demo(quick=True, n_runs=0, out=None, file=False)
     with pytest.raises(TypeError, match="k"):
         run_demo(quick=True, k=2.5, out=None, file=False)
+
+
+# ------------------------------------------------------------------------------------------- --target by name
+@pytest.fixture
+def sparse_labels(tmp_path):
+    """Community labels {0, 2, 5}: '1' must not mean the second community."""
+    edges = tmp_path / "e.txt"
+    edges.write_text("".join(f"{i} {i + 1}\n" for i in range(5)))
+    labels = tmp_path / "l.txt"
+    labels.write_text("0 0\n1 2\n2 2\n3 5\n4 5\n5 5\n")          # sizes 1, 2, 3
+    return edges, labels, tmp_path / "out"
+
+
+@pytest.mark.parametrize("target", ["1", "3", "02", "+2", "2.0", " 2", "٢"])
+def test_target_that_names_no_community_is_refused_listing_the_names(sparse_labels, capsys, target):
+    edges, labels, out = sparse_labels
+    code, _, err = run(["simulate", edges, "--community", labels, "--target", target, "--seeds", "0", "--runs", "5",
+                        "--rng", "0", "--out", out], capsys)
+    assert_one_line_error(code, err, 1, f"'--target': no community is named {target!r}",
+                          "the community names are '0', '2', '5'")
+    assert not out.exists()
+
+
+def test_target_is_the_community_named_on_the_command_line(sparse_labels, capsys):
+    edges, labels, out = sparse_labels
+    for target, size in (("2", 2), ("5", 3), ("0", 1)):
+        code, _, err = run(["simulate", edges, "--community", labels, "--target", target, "--seeds", "0", "--p", "1",
+                            "--runs", "5", "--rng", "0", "--out", out], capsys)
+        assert code == 0, err
+        info = json.loads((out / "simulate.json").read_text())
+        assert info["target"] == int(target)
+        row = pd.read_csv(out / "simulate.csv").iloc[0]
+        assert row["target_size"] == size and row["target_activated_mean"] == size   # p = 1 from node 0: all
+
+
+def test_ambiguous_target_is_refused():
+    assert cli._parse_label("1", (1, "x")) == 1
+    with pytest.raises(ValueError, match="'--target': '1' names 2 communities"):
+        cli._parse_label("1", (1, "1"))
+
+
+# ------------------------------------------------------------------------------------------- options speak CLI
+@pytest.mark.parametrize("command, extra, needle", [
+    ("simulate", ["--seeds", "100", "--runs", "-3"], "'--runs' must be >= 1, got -3"),
+    ("simulate", ["--seeds", "100", "--max-rounds", "-1"], "'--max-rounds' must be >= 0, got -1"),
+    ("simulate", ["--seeds", "100", "--theta", "1.5"], "'--theta' must be in [0, 1], got 1.5"),
+    ("simulate", ["--seeds", "100", "--prob", "resonance", "--target", "b", "--p-in", "2", "--p-out", "0.1"],
+     "'--p-in' must be in [0, 1], got 2.0"),
+    ("simulate", ["--strategy", "degree", "--k", "0"], "'--k' must be >= 1, got 0"),
+    ("simulate", ["--strategy", "degree", "--k", "11"], "'--k'"),
+    ("compare", ["--runs", "0"], "'--runs' must be >= 1, got 0"),
+    ("compare", ["--k", "1,0"], "'--k' budgets must be >= 1, got 0"),
+    ("compare", ["--k", "11"], "'--k'"),
+    ("compare", ["--theta", "-0.5"], "'--theta' must be in [0, 1]"),
+])
+def test_errors_name_the_option_not_the_python_argument(files, capsys, command, extra, needle):
+    edges, labels, out = files
+    code, _, err = run([command, edges, "--community", labels, "--out", out, *extra], capsys)
+    assert_one_line_error(code, err, 1, needle)
+    assert not PYTHON_NAMES.search(err), err
+
+
+def test_model_is_the_diffusion_model_and_prob_the_probabilities(files, capsys):
+    edges, labels, out = files
+    code, _, err = run(["simulate", edges, "--seeds", "100", "--model", "ic", "--runs", "5", "--rng", "0",
+                        "--out", out], capsys)
+    assert code == 0, err
+    assert json.loads((out / "simulate.json").read_text())["model"] == "ic"
+    code, _, err = run(["simulate", edges, "--seeds", "100", "--model", "wc"], capsys)
+    assert_one_line_error(code, err, 2, "--model", "invalid choice: 'wc'", "'--prob wc'")
+    code, _, err = run(["simulate", edges, "--seeds", "100", "--model", "sir"], capsys)
+    assert_one_line_error(code, err, 2, "invalid choice: 'sir'")
+
+
+def test_model_passed_only_to_calls_that_take_it():
+    import argparse
+
+    args = argparse.Namespace(model="ic", strategy=None)
+    assert cli._model(args, lambda g, model="ic": None) == {"model": "ic"}
+    assert cli._model(args, lambda g: None) == {}
+    args.model = "lt"
+    with pytest.raises(ValueError, match="'--model lt' is not available"):
+        cli._model(args, lambda g: None)
+
+
+# ------------------------------------------------------------------------------------------- outputs as one set
+def _cli(*argv):
+    return [sys.executable, "-m", "microviral", *map(str, argv)]
+
+
+def _folder(out):
+    return {name: (out / name).read_bytes() for name in sorted(os.listdir(out))}
+
+
+def _assert_complete_set(out):
+    """Every file in the folder is listed with its checksum in the run's manifest (the JSON), and no temp file."""
+    files = _folder(out)
+    assert not [n for n in files if n.startswith(".") or n.endswith(".tmp")], sorted(files)
+    manifest = json.loads(files.pop("simulate.json"))
+    assert {n: hashlib.sha256(b).hexdigest() for n, b in files.items()} == manifest["files"]
+    return manifest
+
+
+def test_manifest_lists_the_set_and_stale_files_of_an_earlier_run_go(files, capsys):
+    edges, labels, out = files
+    base = ["simulate", edges, "--community", labels, "--seeds", "100", "--runs", "5", "--rng", "0", "--out", out]
+    assert run(base + ["--plot", "--per-run"], capsys)[0] == 0
+    assert set(_assert_complete_set(out)["files"]) == {"simulate.csv", "simulate.png", "simulate_runs.csv"}
+    assert run(base, capsys)[0] == 0
+    assert set(_assert_complete_set(out)["files"]) == {"simulate.csv"}
+
+
+@pytest.mark.parametrize("stage, sig, code", [
+    ("temps", signal.SIGTERM, 143), ("temps", signal.SIGINT, 130),
+    ("renames", signal.SIGTERM, 143), ("renames", signal.SIGINT, 130),
+])
+def test_a_signal_while_writing_leaves_the_old_set_or_the_new_one(files, tmp_path, capsys, stage, sig, code):
+    edges, labels, out = files
+    argv = ["simulate", edges, "--community", labels, "--target", "b", "--seeds", "100", "--p", "0.5",
+            "--runs", "20", "--out", out, "--per-run", "--no-progress"]
+    assert run(argv + ["--rng", "1"], capsys)[0] == 0           # the earlier run's set
+    old = _folder(out)
+    base = _cli(*argv)
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    env = dict(os.environ, MICROVIRAL_TEST_OUTPUT_HOOK=f"{stage}:{ready}:{go}")
+    proc = subprocess.Popen(base + ["--rng", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 300
+        while not ready.exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the run never reached its output stage"
+            time.sleep(0.02)
+        proc.send_signal(sig)
+        go.touch()
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == code, stderr
+    assert b"Traceback" not in stderr and stderr.strip().startswith(b"microviral: ")
+    manifest = _assert_complete_set(out)
+    if stage == "temps":      # interrupted before any rename: the earlier run's files, untouched
+        assert _folder(out) == old
+    else:                     # interrupted during the renames: the signal waits until the new set is complete
+        assert manifest["rng"] == 2 and set(manifest["files"]) == {"simulate.csv", "simulate_runs.csv"}
+        assert _folder(out)["simulate.csv"] != old["simulate.csv"]
+
+
+def test_closed_stdout_keeps_the_files_and_exits_quietly(files):
+    edges, labels, out = files
+    proc = subprocess.Popen(_cli("simulate", edges, "--community", labels, "--seeds", "100", "--runs", "5",
+                                 "--rng", "0", "--out", out, "--no-progress"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()                      # the reader is gone before the first line (as `| head -n 0`)
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=300) == 141
+    assert stderr == b"", stderr
+    assert set(_assert_complete_set(out)["files"]) == {"simulate.csv"}
+
+
+def test_sigterm_and_sighup_raise_so_that_cleanup_runs():
+    from microviral._outputs import Terminated, terminate_raises
+
+    before = signal.getsignal(signal.SIGTERM)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        with pytest.raises(Terminated) as info:
+            with terminate_raises():
+                signal.raise_signal(sig)
+                time.sleep(5)                    # not reached: the handler raises at once
+        assert info.value.args[0] == sig
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_output_set_cleans_up_on_any_exception(tmp_path):
+    from microviral._outputs import write_set
+
+    (tmp_path / "a.csv").write_text("old")
+
+    def broken(f):
+        f.write(b"partial")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_set({tmp_path / "a.csv": lambda f: f.write(b"new"), tmp_path / "a.json": broken})
+    assert os.listdir(tmp_path) == ["a.csv"] and (tmp_path / "a.csv").read_text() == "old"
