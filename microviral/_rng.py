@@ -234,11 +234,16 @@ def rng_from_record(record):
     raise _record_error(record, f"unknown kind {kind!r}")
 
 
+# simulate's keywords that change results, recorded in its provenance
+_REPLAYED = ("model", "max_rounds", "count_communities", "per_node", "attribution")
+
+
 def replay(graph, provenance, **options):
     """Re-run the simulation that ``provenance`` (``res.provenance``, also after JSON) records, bit for bit.
 
     The model, seeds, target, number of runs or keys, ``max_rounds``,
-    ``count_communities`` and the ``rng`` all come from the record; ``graph`` must be the same graph (its
+    ``count_communities``, ``per_node``, ``attribution`` and the ``rng`` all come
+    from the record; ``graph`` must be the same graph (its
     SHA-256 fingerprint is checked). ``options`` are the keywords of
     :func:`microviral.simulate` that do not change results (``n_threads``,
     ``backend``, ``client``, ``chunk_size``, ``progress``).
@@ -272,7 +277,7 @@ def replay(graph, provenance, **options):
     if provenance["graph_sha256"] != graph.fingerprint():
         raise ValueError("'graph' is not the graph this provenance was recorded on (SHA-256 fingerprints differ: "
                          f"{graph.fingerprint()[:12]}... against {str(provenance['graph_sha256'])[:12]}...).")
-    fixed = {"model", "seeds", "target", "n_runs", "rng", "keys", "max_rounds", "count_communities"} & set(options)
+    fixed = {"seeds", "target", "n_runs", "rng", "keys", *_REPLAYED} & set(options)
     if fixed:
         raise ValueError(f"'options' must not set {sorted(fixed)}: replay takes them from the provenance.")
     target = provenance["target"]
@@ -285,7 +290,7 @@ def replay(graph, provenance, **options):
         source = {"keys": record.get("keys")}
     else:
         source = {"rng": rng_from_record(record), "n_runs": provenance["n_runs"]}
-    for name in ("model", "max_rounds", "count_communities"):
+    for name in _REPLAYED:
         if name in provenance:
             options[name] = provenance[name]
     return simulate(graph, provenance["seeds"], target=target, **source, **options)

@@ -453,7 +453,8 @@ def simulate(graph, seeds, *, model="ic", n_runs=1000, target=None, rng=None, ma
     seeds, mask, in_target, keys, max_rounds, provenance = prepare(graph, seeds, target, n_runs, rng, keys,
                                                                     max_rounds, model=model)
     count_communities = check_bool(count_communities, "count_communities")
-    provenance["count_communities"] = count_communities
+    per_node, attribution = check_bool(per_node, "per_node"), check_bool(attribution, "attribution")
+    provenance.update(count_communities=count_communities, per_node=per_node, attribution=attribution)
     progress = check_progress(progress)
     n_threads = check_int(n_threads, "n_threads", minimum=1, allow_none=True)
     if n_threads is not None:
@@ -479,7 +480,7 @@ def simulate(graph, seeds, *, model="ic", n_runs=1000, target=None, rng=None, ma
             raise ValueError("'client' is only used with backend='dask'.")
         out = _simulate_local(graph, seeds, in_target, keys, max_rounds, count_communities, n_threads, progress,
                               chunk_size, model)
-    if check_bool(per_node, "per_node") or check_bool(attribution, "attribution"):
+    if per_node or attribution:
         from ._kernels.anatomy import count_runs
 
         _check_memory(keys.size * seeds.size * 8 * attribution, f"per-seed counts of {keys.size} runs")

@@ -96,6 +96,20 @@ def test_explicit_keys_replay_from_json():
         mv.rng_from_record(prov["rng"])
 
 
+@pytest.mark.parametrize("kw", [dict(model="lt"), dict(per_node=True, attribution=True), dict(count_communities=False)])
+def test_every_result_changing_option_replays(kw):
+    g = G.with_prob(0.3)  # LT weights: in-weights sum to at most 1
+    res = mv.simulate(g, [0, 2], n_runs=100, target="c", rng=2, **kw)
+    again = mv.replay(g, json_round_trip(res.provenance))
+    assert_same_result(again, res)
+    assert again.model == res.model
+    for name in ("node_activated", "seed_reach", "seed_target_activated"):
+        a, b = getattr(res, name), getattr(again, name)
+        assert (a is None and b is None) or np.array_equal(a, b), name
+    if kw.get("per_node"):
+        assert res.node_activated is not None and res.node_activated.sum() > 0  # the option took effect
+
+
 def test_targets_of_every_form_replay():
     mask = np.zeros(G.n_nodes, bool)
     mask[[1, 5]] = True
