@@ -162,7 +162,7 @@ def test_max_coverage_matches_plain_greedy(seed):
     members = np.array([v for s in sets for v in s], dtype=np.int32)
     offsets = np.concatenate([[0], np.cumsum([len(s) for s in sets])]).astype(np.int64)
     out = np.empty(6, dtype=np.int64)
-    total = max_coverage(members, offsets, n, 6, out)
+    total, _ = max_coverage(members, offsets, n, 6, out, False)
     ref, ref_total = greedy_cover_py(sets, n, 6)
     assert out.tolist() == ref and total == ref_total
 

@@ -162,12 +162,55 @@ def rr_coverage(members, offsets, is_seed):
 
 
 @njit(**JIT)
-def max_coverage(members, offsets, n_nodes, k, seeds):
-    """Greedy maximum coverage of the flat RR sets by ``k`` nodes; return the sets covered.
+def _topk_sum(count, k, heap):
+    """Sum of the ``k`` largest entries of ``count`` (a min-heap of size ``k`` in ``heap``)."""
+    size = 0
+    total = 0
+    for v in range(count.size):
+        c = count[v]
+        if size < k:
+            # sift up
+            i = size
+            size += 1
+            total += c
+            while i > 0:
+                parent = (i - 1) >> 1
+                if heap[parent] <= c:
+                    break
+                heap[i] = heap[parent]
+                i = parent
+            heap[i] = c
+        elif c > heap[0]:
+            total += c - heap[0]
+            # replace the root, sift down
+            i = 0
+            while True:
+                child = 2 * i + 1
+                if child >= size:
+                    break
+                if child + 1 < size and heap[child + 1] < heap[child]:
+                    child += 1
+                if heap[child] >= c:
+                    break
+                heap[i] = heap[child]
+                i = child
+            heap[i] = c
+    return total
+
+
+@njit(**JIT)
+def max_coverage(members, offsets, n_nodes, k, seeds, with_bound):
+    """Greedy maximum coverage of the flat RR sets by ``k`` nodes: ``(sets covered, upper bound)``.
 
     Writes the chosen nodes, in order, to ``seeds``. Each step takes the node
     covering the most uncovered sets, the lowest index among equals. Uses an
     inverted index (node -> sets holding it) stored flat.
+
+    With ``with_bound`` the second value bounds from above the sets that *any*
+    ``k`` nodes cover: for every greedy prefix ``S_i`` (``i = 0 .. k``), no ``k`` nodes
+    cover more than ``cov(S_i)`` plus the ``k`` largest marginal coverages given
+    ``S_i`` (submodularity); the minimum over ``i`` is returned (OPIM-C's bound,
+    Tang et al. 2018). Without it the second value is -1.
     """
     n_sets = offsets.size - 1
     count = np.zeros(n_nodes, dtype=np.int64)
@@ -185,8 +228,15 @@ def max_coverage(members, offsets, n_nodes, k, seeds):
             fill[v] += 1
     covered = np.zeros(n_sets, dtype=np.uint8)
     chosen = np.zeros(n_nodes, dtype=np.uint8)
+    heap = np.empty(max(k, 1), dtype=np.int64)
     total = 0
+    upper = -1
     for j in range(k):
+        if with_bound:
+            # a chosen node's count is 0 once its sets are covered, so it never inflates the sum
+            bound = total + _topk_sum(count, k, heap)
+            if upper < 0 or bound < upper:
+                upper = bound
         best = -1
         best_count = -1
         for v in range(n_nodes):
@@ -202,4 +252,8 @@ def max_coverage(members, offsets, n_nodes, k, seeds):
                 covered[r] = 1
                 for q in range(offsets[r], offsets[r + 1]):
                     count[members[q]] -= 1
-    return total
+    if with_bound:
+        bound = total + _topk_sum(count, k, heap)
+        if bound < upper:
+            upper = bound
+    return total, upper

@@ -30,6 +30,10 @@ name                seeds
                     (RR roots in the target) when a target is given, else expected reach
 ``imm_target``      ``imm`` with the target required
 ``imm_reach``       IMM, expected reach (target ignored)
+``opim_c``          OPIM-C (Tang, Tang, Xiao, Yuan 2018): expected activated target
+                    members (RR roots in the target) when a target is given, else expected reach
+``opim_c_target``   ``opim_c`` with the target required
+``opim_c_reach``    OPIM-C, expected reach (target ignored)
 =================== ==============================================================
 
 Strategies that do not use the target ignore it; those that need it raise a
@@ -60,7 +64,9 @@ from .heuristics import (
     random,
     random_target,
 )
+from ._seedset import SeedSet
 from .imm import imm, rr_estimate
+from .opim import opim_c
 
 __all__ = [
     "STRATEGIES",
@@ -79,6 +85,10 @@ __all__ = [
     "imm",
     "imm_target",
     "imm_reach",
+    "opim_c",
+    "opim_c_target",
+    "opim_c_reach",
+    "SeedSet",
     "rr_estimate",
 ]
 
@@ -140,6 +150,36 @@ def imm_reach(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True):
     _check_unused(graph, target=target)
     return imm(graph, k, eps=eps, ell=ell, rng=rng, fresh=fresh)
 
+
+def opim_c_target(graph, k, *, target=None, rng=None, eps=0.1, delta=None, ratio=None, max_rr_sets=None):
+    """Targeted OPIM-C: maximise the expected number of activated ``target`` members (required).
+
+    Examples
+    --------
+    >>> import microviral as mv
+    >>> g = mv.CommunityGraph.from_edges([0, 0, 0, 4, 4], [1, 2, 3, 5, 6], prob=0.9, community=list("aaaabbb"))
+    >>> mv.seeding.opim_c_target(g, 1, target="b", rng=0).tolist()
+    [4]
+    """
+    if target is None:
+        raise ValueError("'target' is required by the 'opim_c_target' strategy. Got None.")
+    return opim_c(graph, k, eps=eps, delta=delta, ratio=ratio, target=target, rng=rng, max_rr_sets=max_rr_sets)
+
+
+def opim_c_reach(graph, k, *, target=None, rng=None, eps=0.1, delta=None, ratio=None, max_rr_sets=None):
+    """OPIM-C maximising expected reach over the whole graph (``target`` accepted and ignored).
+
+    Examples
+    --------
+    >>> import microviral as mv
+    >>> g = mv.CommunityGraph.from_edges([0, 0, 0, 4, 4], [1, 2, 3, 5, 6], prob=0.9, community=list("aaaabbb"))
+    >>> mv.seeding.opim_c_reach(g, 1, target="b", rng=0).tolist()
+    [0]
+    """
+    _check_unused(graph, target=target)
+    return opim_c(graph, k, eps=eps, delta=delta, ratio=ratio, rng=rng, max_rr_sets=max_rr_sets)
+
+
 STRATEGIES = {
     "random": random,
     "random_target": random_target,
@@ -155,6 +195,9 @@ STRATEGIES = {
     "imm": imm,
     "imm_target": imm_target,
     "imm_reach": imm_reach,
+    "opim_c": opim_c,
+    "opim_c_target": opim_c_target,
+    "opim_c_reach": opim_c_reach,
 }
 """Strategy name -> callable ``f(graph, k, *, target=None, rng=None, **options)``."""
 

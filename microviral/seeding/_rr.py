@@ -1,0 +1,353 @@
+"""Reverse-reachable (RR) sets stored flat, shared by IMM and OPIM-C.
+
+An RR set is drawn by picking a root ``v`` uniformly from a *pool* and collecting
+every node that reaches ``v`` through live arcs of one random live-edge world. For
+any seed set ``S``, ``P(S meets an RR set) * |pool|`` is the expected number of
+activated pool members: the expected reach when the pool is every node, the
+expected number of activated target members when it is the target.
+
+The sampler of a diffusion model is looked up in :data:`SAMPLERS` by the ``model``
+name, so another model plugs in by adding an entry (a class with the methods of
+:class:`_ICSampler`).
+"""
+
+import math
+import sys
+import time
+from contextlib import contextmanager
+
+import numpy as np
+
+from .._validation import _describe, check_bool
+from ..simulation import check_memory
+
+__all__ = ["RRCollection", "sorted_reverse", "check_model", "pool_of", "SAMPLERS"]
+
+
+def sorted_reverse(graph):
+    """The in-arcs of each node, sorted by non-increasing probability.
+
+    Returns ``(offsets, tails, probs, log1p(-probs), node_logq)``, where ``node_logq[v]``
+    is ``log1p(-p)`` when all in-arcs of ``v`` share one probability ``p`` in (0, 1), else 0.
+
+    Cached on the graph (graphs are immutable), so repeated calls (several budgets in
+    :func:`microviral.compare`, OPIM-C's rounds) sort once.
+    """
+    cache = graph._cache
+    hit = cache.get("rr_sorted")
+    if hit is not None:
+        return hit
+    roff, rsrc, rarc = graph._in_arcs()
+    p = graph.prob[rarc]
+    head = np.repeat(np.arange(graph.n_nodes), np.diff(roff))
+    order = np.lexsort((-p, head))
+    p = np.ascontiguousarray(p[order])
+    with np.errstate(divide="ignore"):
+        logq = np.log1p(-p)
+    # nodes whose in-arcs all share one probability in (0, 1) (uniform, weighted cascade, resonance)
+    deg = np.diff(roff)
+    has = deg > 0
+    first = np.zeros(graph.n_nodes)
+    last = np.zeros(graph.n_nodes)
+    first[has] = p[roff[:-1][has]]
+    last[has] = p[roff[1:][has] - 1]
+    same = has & (first == last) & (first > 0) & (first < 1)
+    node_logq = np.zeros(graph.n_nodes)
+    node_logq[same] = np.log1p(-first[same])
+    out = (roff, np.ascontiguousarray(rsrc[order]), p, logq, node_logq)
+    cache["rr_sorted"] = out
+    return out
+
+
+class _ICSampler:
+    """Independent cascade: live in-arcs by geometric jumps (see :mod:`microviral._kernels.rrsets`)."""
+
+    def __init__(self, graph):
+        self.arrays = sorted_reverse(graph)
+
+    def sample(self, pool, base, ids, chunk_len, cap, buf, starts, sizes):
+        from .._kernels.rrsets import rr_sample
+
+        rr_sample(*self.arrays, pool, base, ids, chunk_len, cap, buf, starts, sizes)
+
+
+SAMPLERS = {"ic": _ICSampler}
+"""Diffusion model name -> RR-set sampler class (built from the graph)."""
+
+
+def check_model(model):
+    """Return ``model`` if an RR-set sampler exists for it, else raise ValueError."""
+    if not isinstance(model, str) or model not in SAMPLERS:
+        known = ", ".join(repr(m) for m in sorted(SAMPLERS))
+        raise ValueError(f"'model' must be one of {known} (the diffusion models with RR sets). "
+                         f"Got {_describe(model)}.")
+    return model
+
+
+def pool_of(graph, target):
+    """``(pool node indices or None, pool size)`` for RR roots: all nodes, or the target."""
+    if target is None:
+        return None, graph.n_nodes
+    mask = graph.target_mask(target)
+    nodes = np.flatnonzero(mask).astype(np.int32)
+    return nodes, int(nodes.size)
+
+
+def check_progress(progress):
+    """``progress``: None (auto), True or False."""
+    return None if progress is None else check_bool(progress, "progress")
+
+
+def run_with_progress(progress, desc, fn, *args):
+    """``fn(*args, bar)`` with a :class:`Progress` bar that is closed however ``fn`` ends."""
+    bar = Progress(check_progress(progress), desc)
+    try:
+        return fn(*args, bar)
+    finally:
+        bar.close()
+
+
+class Progress:
+    """A progress bar over RR sets drawn, shown only when wanted.
+
+    ``mode=None`` (auto) opens the bar once the work has run for ``after`` seconds and
+    stderr is a terminal; True opens it at the first update; False never does.
+    """
+
+    def __init__(self, mode, desc, after=3.0):
+        self.mode = mode
+        self.desc = desc
+        self.after = after
+        self.t0 = time.perf_counter()
+        self.bar = None
+        self.done = 0
+        self.total = None
+
+    def expect(self, total):
+        """The total number of RR sets now expected (it may grow)."""
+        self.total = int(total)
+        if self.bar is not None:
+            self.bar.total = max(self.total, self.done)
+            self.bar.refresh()
+
+    def update(self, n):
+        self.done += int(n)
+        if self.bar is None and self.mode is not False and (
+                self.mode or (time.perf_counter() - self.t0 > self.after and sys.stderr.isatty())):
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=max(self.total or 0, self.done), initial=0, desc=self.desc, unit="RR set")
+            n = self.done
+        if self.bar is not None:
+            self.bar.update(n)
+
+    @property
+    def active(self):
+        return self.mode is not False
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+# Below this many expected members a batch is sampled on one thread.
+_SERIAL_MEMBERS = 200_000
+
+
+@contextmanager
+def _num_threads(n):
+    if n is None:
+        yield
+        return
+    import numba
+
+    old = numba.get_num_threads()
+    numba.set_num_threads(n)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old)
+
+
+# Sets per kernel call while a progress bar may be shown: large enough to keep both threads busy,
+# small enough for the bar to move every second or so on big graphs.
+_BLOCK = 1 << 19
+
+
+class RRCollection:
+    """A growing collection of RR sets stored flat: ``members`` (int32) and ``offsets`` (int64).
+
+    RR set ``i`` has key ``mix64(base + (i + 1) * GOLDEN)`` and a root drawn from
+    ``pool``; sets are appended in batches, in key order, whatever the threads or
+    batch sizes. No per-set object is ever made: the sampler writes into per-chunk
+    buffers that are copied once into the flat arrays.
+
+    Examples
+    --------
+    >>> import microviral as mv
+    >>> from microviral.seeding.imm import RRCollection
+    >>> g = mv.CommunityGraph.from_edges([0, 1], [1, 2], prob=1.0)
+    >>> rr = RRCollection(g, pool=None, base=7)
+    >>> rr.extend(4); rr.n_sets
+    4
+    >>> sorted(rr.set(0).tolist()) in ([0], [0, 1], [0, 1, 2])   # all nodes that reach the root
+    True
+    """
+
+    def __init__(self, graph, pool, base, *, model="ic", progress=None):
+        self.graph = graph
+        self.pool = np.arange(graph.n_nodes, dtype=np.int32) if pool is None else np.ascontiguousarray(pool, np.int32)
+        self.base = np.uint64(base)
+        self.members = np.empty(1024, dtype=np.int32)
+        self.offsets = np.zeros(1025, dtype=np.int64)
+        self.n_sets = 0
+        self.peak_bytes = 0
+        self.progress = progress
+        self._sampler = SAMPLERS[check_model(model)](graph)
+
+    @property
+    def n_members(self):
+        return int(self.offsets[self.n_sets])
+
+    @property
+    def mean_size(self):
+        """Mean number of nodes per RR set so far (4 before any is drawn)."""
+        return self.n_members / self.n_sets if self.n_sets else 4.0
+
+    def flat(self):
+        """Views ``(members, offsets)`` of the sets drawn so far."""
+        return self.members[:self.n_members], self.offsets[:self.n_sets + 1]
+
+    def set(self, i):
+        return self.members[self.offsets[i]:self.offsets[i + 1]]
+
+    def nbytes(self):
+        return int(self.n_members * 4 + (self.n_sets + 1) * 8)
+
+    def bytes_for(self, n_sets):
+        """Estimated bytes of ``n_sets`` sets and of greedy's index over them (from the mean size so far)."""
+        members = n_sets * self.mean_size
+        return int(members * 8 + n_sets * 9 + (self.graph.n_nodes + 1) * 16)
+
+    def _note(self, extra):
+        self.peak_bytes = max(self.peak_bytes, self.members.nbytes + self.offsets.nbytes + int(extra))
+
+    def extend(self, count):
+        """Append ``count`` RR sets (numbers ``n_sets .. n_sets + count - 1``)."""
+        count = int(count)
+        if count <= 0:
+            return
+        if self.n_sets == 0 and count > 4096:
+            # a small pilot batch measures the mean set size, so the buffers of the big one rarely overflow
+            self._extend(1024)
+            count -= 1024
+        block = _BLOCK if self.progress is not None and self.progress.active else count
+        while count > 0:
+            step = min(block, count)
+            self._extend(step)
+            count -= step
+
+    def _extend(self, count):
+        import numba
+
+        from .._kernels.rrsets import rr_gather
+        from ..simulation import parallel_guard  # numba's workqueue layer aborts on concurrent launches
+
+        ids = np.arange(self.n_sets, self.n_sets + count, dtype=np.int64)
+        per_set = max(2.0, 1.5 * self.mean_size)
+        sizes_all = np.empty(count, dtype=np.int64)
+        pieces = []
+        pending = np.arange(count, dtype=np.int64)
+        n_threads = numba.get_num_threads()
+        # small batches run on the calling thread: waking a busy second core costs more than the work
+        # (the sets are the same at any thread count)
+        serial = count * per_set < _SERIAL_MEMBERS
+        if serial:
+            n_threads = 1
+        while pending.size:
+            chunk_len = max(64, -(-pending.size // (4 * n_threads)))
+            n_chunks = -(-pending.size // chunk_len)
+            cap = int(min(chunk_len * per_set + 64, 2**31 - 1))
+            check_memory(n_chunks * cap * 4 + self.members.nbytes, "RR sets")
+            buf = np.empty(n_chunks * cap, dtype=np.int32)
+            starts = np.empty(pending.size, dtype=np.int64)
+            sizes = np.empty(pending.size, dtype=np.int64)
+            with parallel_guard(), _num_threads(n_threads if serial else None):
+                self._sampler.sample(self.pool, self.base, ids[pending], chunk_len, cap, buf, starts, sizes)
+            done = sizes >= 0
+            sizes_all[pending[done]] = sizes[done]
+            pieces.append((buf, starts[done], sizes[done], pending[done]))
+            self._note(sum(p[0].nbytes for p in pieces))
+            pending = pending[~done]
+            per_set *= 4.0
+        # append in key order
+        total = int(sizes_all.sum())
+        start = self.n_members
+        new_n = self.n_sets + count
+        self._reserve(start + total, new_n + 1)
+        dest_rel = np.zeros(count + 1, dtype=np.int64)
+        np.cumsum(sizes_all, out=dest_rel[1:])
+        self.offsets[self.n_sets + 1:new_n + 1] = start + dest_rel[1:]
+        self._note(sum(p[0].nbytes for p in pieces))
+        for buf, st, sz, where in pieces:
+            rr_gather(buf, st, sz, start + dest_rel[where], self.members)
+        self.n_sets = new_n
+        if self.progress is not None:
+            self.progress.update(count)
+
+    def _reserve(self, n_members, n_offsets):
+        if n_members > self.members.size:
+            size = max(n_members, int(self.members.size * 1.5))
+            check_memory(size * 4, "RR sets")
+            grown = np.empty(size, dtype=np.int32)
+            grown[:self.n_members] = self.members[:self.n_members]
+            self.members = grown
+        if n_offsets > self.offsets.size:
+            size = max(n_offsets, int(self.offsets.size * 1.5))
+            grown = np.zeros(size, dtype=np.int64)
+            grown[:self.n_sets + 1] = self.offsets[:self.n_sets + 1]
+            self.offsets = grown
+        self._note(0)
+
+    def grow_to(self, n_sets):
+        if n_sets > self.n_sets:
+            self.extend(n_sets - self.n_sets)
+
+    def greedy(self, k, bound=False):
+        """Greedy max coverage: ``(seeds, sets covered, upper bound on the sets any k nodes cover)``.
+
+        The bound is OPIM-C's (see :func:`microviral._kernels.rrsets.max_coverage`), or -1
+        without ``bound``. Also records the memory of greedy's inverted index.
+        """
+        from .._kernels.rrsets import max_coverage
+
+        members, offsets = self.flat()
+        seeds = np.empty(k, dtype=np.int64)
+        covered, upper = max_coverage(members, offsets, self.graph.n_nodes, k, seeds, bool(bound))
+        # inverted index: one int32 per member, int64 per node offset, uint8 per set
+        self._note(members.size * 4 + (self.graph.n_nodes + 1) * 8 * 2 + self.n_sets)
+        return seeds, int(covered), int(upper)
+
+    def select(self, k):
+        """Greedy max coverage: ``(seeds, fraction of sets covered)``."""
+        seeds, covered, _ = self.greedy(k)
+        return seeds, covered / self.n_sets
+
+    def covered(self, seeds):
+        """Number of sets that hold at least one of ``seeds``."""
+        from .._kernels.rrsets import rr_coverage
+
+        is_seed = np.zeros(self.graph.n_nodes, dtype=np.uint8)
+        is_seed[np.asarray(seeds, dtype=np.int64)] = 1
+        members, offsets = self.flat()
+        return int(rr_coverage(members, offsets, is_seed))
+
+    def coverage(self, seeds):
+        """Fraction of the sets that hold at least one of ``seeds``."""
+        return self.covered(seeds) / self.n_sets
+
+
+def log_comb(n, k):
+    """``log C(n, k)``."""
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
