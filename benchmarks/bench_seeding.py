@@ -1,152 +1,249 @@
-"""Seeding benchmark: IMM (k=50, eps=0.1, ell=1, weighted cascade) on a NetHEPT-sized graph and on github-musae.
+"""Seeding benchmark: IMM and OPIM-C (k=50, eps=0.1, weighted cascade), global and targeted.
 
-Graphs:
+Workloads (each run in its own process, so that its peak RSS is its own):
 
-* ``nethept-like``: a synthetic undirected Chung-Lu graph with NetHEPT's size (15,233 nodes, about
-  58,891 edges) and a power-law expected degree sequence (exponent 3, mean degree 7.7), built here
-  with numpy from a fixed seed. NetHEPT itself is not in ``../shared/datasets``.
-* ``github-musae``: 37,700 nodes, 289,003 undirected edges (578,006 arcs), read from
-  ``../shared/datasets/github-musae`` (MICROVIRAL_DATASETS overrides the folder), else from the copy
-  bundled with ``microviral.datasets``.
+* ``nethept``: NetHEPT (15,233 nodes), read from ``--nethept`` or ``$MICROVIRAL_DATASETS/nethept/NetHEPT.txt``
+  (the usual ``n m`` header, then ``u v p`` lines; read as undirected edges, repeats dropped, the file's
+  probabilities replaced by weighted cascade). When the file is absent: ``nethept-like``, a synthetic
+  undirected Chung-Lu graph of NetHEPT's size (58,891 edges, power-law expected degrees, exponent 3).
+* ``slashdot``: soc-Slashdot0902 (82,168 nodes, 948,464 arcs) from ``--slashdot`` or
+  ``$MICROVIRAL_DATASETS/soc-slashdot0902/soc-Slashdot0902.txt(.gz)`` (SNAP format, directed). When absent:
+  ``slashdot-like``, a synthetic directed Chung-Lu graph of the same size (exponent 2.5 for in- and
+  out-degrees).
+* ``pp200k``: planted partition, 20 communities of 10,000 nodes, mean degree 20 (80% inside), undirected:
+  200,000 nodes and about 4,000,000 arcs. Targeted runs aim at community 0.
+* ``pp1m`` (with ``--big``): the same with 100 communities, 1,000,000 nodes and about 20,000,000 arcs.
 
-Measured, after one warm-up call that compiles the kernels: wall time of ``imm`` (median of
-``--repeats`` runs with different ``rng``), global and targeted (for github-musae: the ML developers),
-with fresh RR sets for node selection (default, Chen 2018's fix) and with reuse (the original IMM);
-the CPU time of the process (all threads; on a machine shared with other jobs this is the steadier
-figure, and CPU time / threads approximates the wall time on idle cores); the number of RR sets;
-the bytes of the flat RR arrays (final, and peak including the sampling buffers and the inverted
-index); the process's peak RSS.
+Measured after a warm-up call that compiles the kernels: wall time (median of ``--repeats`` calls with
+different ``rng``, one call on the planted partitions; the first call on a graph also sorts its in-arcs once, reported apart as ``first_s``),
+process CPU time (all threads), RR sets drawn, peak bytes of the RR arrays, the process's RSS before the
+first call and its peak RSS, and the spread of the seeds by Monte Carlo with microviral's cascade engine
+(reach, or activated target members for targeted runs; mean and SE over ``--mc-runs`` runs).
 
-Run:  python benchmarks/bench_seeding.py [--threads 2] [--repeats 5] [--out benchmarks/results/bench_seeding.json]
+Run:  python benchmarks/bench_seeding.py [--threads 2] [--repeats 3] [--big] [--out benchmarks/results/bench_seeding.json]
 """
 
 import argparse
+import gzip
 import json
 import os
 import platform
 import resource
 import statistics
+import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-import microviral as mv
-from microviral.seeding.imm import _imm
-
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import microviral as mv  # noqa: E402
+from microviral.seeding.imm import _imm  # noqa: E402
+from microviral.seeding.opim import _opim_c  # noqa: E402
+
 DATASETS = Path(os.environ.get("MICROVIRAL_DATASETS", HERE.parents[1] / "shared" / "datasets"))
 
 
-def nethept_like(rng=0, n=15_233, m=58_891, exponent=3.0):
-    """Undirected Chung-Lu graph: endpoints drawn in proportion to power-law weights, repeats dropped."""
+def chung_lu(n, m, exponent, *, directed, rng=0):
+    """Chung-Lu graph: endpoints drawn in proportion to power-law weights, self-loops and repeats dropped."""
     gen = np.random.default_rng(rng)
     w = (np.arange(1, n + 1) / n) ** (-1.0 / (exponent - 1.0))
-    w = gen.permutation(w / w.sum())
-    cdf = np.cumsum(w)
-    src = np.minimum(np.searchsorted(cdf, gen.random(int(m * 1.08))), n - 1)
-    dst = np.minimum(np.searchsorted(cdf, gen.random(src.size)), n - 1)
-    lo, hi = np.minimum(src, dst), np.maximum(src, dst)
-    key = np.unique((lo * np.int64(n) + hi)[lo != hi])[:m]
+    cdf_out = np.cumsum(gen.permutation(w / w.sum()))
+    cdf_in = np.cumsum(gen.permutation(w / w.sum())) if directed else cdf_out
+    src = np.minimum(np.searchsorted(cdf_out, gen.random(int(m * 1.15))), n - 1)
+    dst = np.minimum(np.searchsorted(cdf_in, gen.random(src.size)), n - 1)
+    if not directed:
+        src, dst = np.minimum(src, dst), np.maximum(src, dst)
+    key = np.unique((src * np.int64(n) + dst)[src != dst])
     key = gen.permutation(key)[:m]
-    return mv.CommunityGraph.from_edges(key // n, key % n, n_nodes=n, directed=False)
+    return mv.CommunityGraph.from_edges(key // n, key % n, n_nodes=n, directed=directed)
 
 
-def github():
-    """github-musae from ``../shared/datasets`` if there, else the copy bundled in ``microviral.datasets``."""
-    folder = DATASETS / "github-musae"
-    if not (folder / "github_edges.csv.gz").exists():
-        return mv.datasets.load_github()
-    import pandas as pd
-
-    edges = pd.read_csv(folder / "github_edges.csv.gz")
-    target = pd.read_csv(folder / "github_target.csv").sort_values("id")
-    return mv.CommunityGraph.from_edges(edges["id_1"].to_numpy(), edges["id_2"].to_numpy(),
-                                        n_nodes=int(target["id"].max()) + 1, community=target["target"].to_numpy(),
-                                        directed=False, community_names=["web", "ml"])
+def nethept_like():
+    return chung_lu(15_233, 58_891, 3.0, directed=False)
 
 
-def peak_rss_bytes():
+def read_pairs(path, skip_header):
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt") as fh:
+        rows = [line.split()[:2] for line in fh if line.strip() and not line.startswith("#")]
+    arr = np.array(rows[1:] if skip_header else rows, dtype=np.int64)
+    return arr[:, 0], arr[:, 1]
+
+
+def find(arg, *candidates):
+    for p in ([arg] if arg else []) + [DATASETS / c for c in candidates]:
+        if p and Path(p).is_file():
+            return Path(p)
+    return None
+
+
+def build(name, args):
+    """``(graph, label, target)``; the graph has weighted-cascade probabilities."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mv.DataWarning)  # repeated edges in the real files, dropped
+        if name == "nethept":
+            path = find(args.nethept, "nethept/NetHEPT.txt", "NetHEPT.txt")
+            if path is None:
+                g, label = nethept_like(), "nethept-like (synthetic)"
+            else:
+                u, v = read_pairs(path, skip_header=True)
+                g, label = mv.CommunityGraph.from_edges(u, v, n_nodes=15_233, directed=False), "NetHEPT"
+            return mv.probabilities.weighted_cascade(g), label, None
+        if name == "slashdot":
+            path = find(args.slashdot, "soc-slashdot0902/soc-Slashdot0902.txt.gz",
+                        "soc-slashdot0902/soc-Slashdot0902.txt", "soc-Slashdot0902.txt.gz", "soc-Slashdot0902.txt")
+            if path is None:
+                g, label = chung_lu(82_168, 948_464, 2.5, directed=True), "slashdot-like (synthetic)"
+            else:
+                u, v = read_pairs(path, skip_header=False)
+                g, label = mv.CommunityGraph.from_edges(u, v, directed=True), "soc-Slashdot0902"
+            return mv.probabilities.weighted_cascade(g), label, None
+    from _graphs import sbm
+
+    if name == "pp200k":
+        g = sbm(200_000, 20, n_blocks=20, inside_share=0.8, rng=0)
+        return mv.probabilities.weighted_cascade(g), "planted partition 200k", 0
+    if name == "pp1m":
+        g = sbm(1_000_000, 20, n_blocks=100, inside_share=0.8, rng=0)
+        return mv.probabilities.weighted_cascade(g), "planted partition 1M", 0
+    raise ValueError(name)
+
+
+def rss_now():
+    try:
+        import psutil
+
+        return int(psutil.Process().memory_info().rss)
+    except ImportError:
+        return 0
+
+
+def peak_rss():
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(rss if sys.platform == "darwin" else rss * 1024)
 
 
-def bench(graph, name, target, repeats, k, eps):
+ALGORITHMS = {
+    "imm": lambda g, k, eps, target, rng: _imm(g, k, eps=eps, target=target, rng=rng),
+    "opim_c": lambda g, k, eps, target, rng: _opim_c(g, k, eps=eps, target=target, rng=rng),
+}
+
+
+def run_workload(name, args):
+    """Child process: one graph, every algorithm and objective; returns rows."""
+    import numba
+
+    numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+    tiny = mv.probabilities.weighted_cascade(nethept_like())
+    for fn in ALGORITHMS.values():
+        fn(tiny, 5, 0.5, None, 0)
+    g, label, target = build(name, args)
+    rss0 = rss_now()
     rows = []
-    for label, tgt in (("global", None), ("targeted", target)):
-        if label == "targeted" and tgt is None:
+    algorithms = [a for a in args.algorithms if not (a == "imm" and name == "pp1m" and not args.big_imm)]
+    for objective, tgt in (("global", None), ("targeted", target)):
+        if objective == "targeted" and tgt is None:
             continue
-        for fresh in (True, False):
-            times, cpus, infos = [], [], []
-            for r in range(repeats):
+        for alg in algorithms:
+            times, cpus, infos, seeds_all = [], [], [], []
+            first = None
+            for r in range(args.repeats if g.n_nodes < 100_000 else 1):
                 c0, t0 = time.process_time(), time.perf_counter()
-                seeds, info = _imm(graph, k, eps=eps, ell=1.0, target=tgt, rng=r, fresh=fresh)
-                times.append(time.perf_counter() - t0)
+                seeds, info = ALGORITHMS[alg](g, args.k, args.eps, tgt, r)
+                dt = time.perf_counter() - t0
+                if first is None:
+                    first = dt
+                times.append(dt)
                 cpus.append(time.process_time() - c0)
                 infos.append(info)
+                seeds_all.append(seeds)
+            res = mv.simulate(g, seeds_all[0], n_runs=args.mc_runs, target=tgt, rng=12345, by_community=False)
+            vals = res.target_activated if tgt is not None else res.reach
+            vals = np.asarray(vals, dtype=float)
             info = infos[0]
             rows.append(dict(
-                graph=name, n_nodes=graph.n_nodes, n_arcs=graph.n_arcs, objective=label,
-                fresh_rr_sets=fresh, k=k, eps=eps, median_s=statistics.median(times), min_s=min(times),
-                median_cpu_s=statistics.median(cpus),
-                times_s=times, rr_sets_sampling=info["sampling_sets"], rr_sets_selection=info["selection_sets"],
-                rr_sets_drawn=info["selection_sets"] + (info["sampling_sets"] if fresh else 0),
-                rr_members=info["rr_bytes"] // 4, rr_bytes=info["rr_bytes"],
-                peak_rr_bytes=max(i["peak_rr_bytes"] for i in infos), estimate=info["estimate"],
-                lower_bound=info["lower_bound"],
+                workload=name, graph=label, n_nodes=g.n_nodes, n_arcs=g.n_arcs, algorithm=alg, objective=objective,
+                k=args.k, eps=args.eps, first_s=first, median_s=statistics.median(times), min_s=min(times),
+                median_cpu_s=statistics.median(cpus), times_s=times, rr_sets_drawn=info["rr_sets_drawn"],
+                peak_rr_bytes=max(i["peak_rr_bytes"] for i in infos), certified_ratio=info["certified_ratio"],
+                spread_mean=float(vals.mean()), spread_se=float(vals.std(ddof=1) / np.sqrt(vals.size)),
+                mc_runs=args.mc_runs, estimate=info.get("validation_estimate", info["estimate"]),
             ))
+            print(f"  {label} {alg} {objective}: {statistics.median(times):.3f} s, "
+                  f"spread {vals.mean():.1f}", file=sys.stderr, flush=True)
+    for r in rows:
+        r["rss_before_bytes"] = rss0
+        r["peak_rss_bytes"] = peak_rss()
+        r["load_average_end"] = list(os.getloadavg())
     return rows
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--k", type=int, default=50)
     parser.add_argument("--eps", type=float, default=0.1)
+    parser.add_argument("--mc-runs", type=int, default=1000)
+    parser.add_argument("--big", action="store_true", help="add the 1M-node / 20M-arc planted partition")
+    parser.add_argument("--big-imm", action="store_true", help="also run IMM on the 1M-node graph")
+    parser.add_argument("--workloads", nargs="*", default=None)
+    parser.add_argument("--algorithms", nargs="*", default=["imm", "opim_c"])
+    parser.add_argument("--nethept", default=None)
+    parser.add_argument("--slashdot", default=None)
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", default=str(HERE / "results" / "bench_seeding.json"))
     args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(run_workload(args.child, args)))
+        return None
+
+    names = args.workloads or ["nethept", "slashdot", "pp200k"] + (["pp1m"] if args.big else [])
+    rows = []
+    load_start = list(os.getloadavg())
+    forwarded = [f"--threads={args.threads}", f"--repeats={args.repeats}", f"--k={args.k}", f"--eps={args.eps}",
+                 f"--mc-runs={args.mc_runs}", "--algorithms", *args.algorithms]
+    forwarded += ["--big-imm"] if args.big_imm else []
+    forwarded += [f"--nethept={args.nethept}"] if args.nethept else []
+    forwarded += [f"--slashdot={args.slashdot}"] if args.slashdot else []
+    for name in names:
+        out = subprocess.run([sys.executable, __file__, *forwarded, f"--child={name}"], capture_output=True, text=True)
+        sys.stderr.write(out.stderr)
+        if out.returncode:
+            raise SystemExit(f"workload {name} failed")
+        rows += json.loads(out.stdout.strip().splitlines()[-1])
 
     import numba
 
-    threads = min(args.threads, numba.config.NUMBA_NUM_THREADS)
-    numba.set_num_threads(threads)
-    # warm-up: compile (or load from cache) every kernel on a tiny graph
-    tiny = mv.probabilities.weighted_cascade(nethept_like(n=300, m=1000))
-    _imm(tiny, 5, eps=0.5, rng=0)
-    _imm(tiny, 5, eps=0.5, rng=0, target=np.arange(50))
-
-    graphs = [(mv.probabilities.weighted_cascade(nethept_like()), "nethept-like (synthetic)", None)]
-    graphs.append((mv.probabilities.weighted_cascade(github()), "github-musae", "ml"))
-    rows = []
-    for g, name, target in graphs:
-        rows += bench(g, name, target, args.repeats, args.k, args.eps)
     result = dict(
-        benchmark="bench_seeding", command=" ".join([Path(sys.argv[0]).name] + (argv or sys.argv[1:])),
-        numba_threads=threads, cpu_count=os.cpu_count(), python=platform.python_version(),
+        benchmark="bench_seeding", command=" ".join(["python", "benchmarks/bench_seeding.py"] + forwarded),
+        numba_threads=args.threads, cpu_count=os.cpu_count(), python=platform.python_version(),
         numba=numba.__version__, numpy=np.__version__, microviral=mv.__version__, machine=platform.machine(),
-        peak_rss_bytes=peak_rss_bytes(), load_average=list(os.getloadavg()), rows=rows,
+        load_average_start=load_start, load_average_end=list(os.getloadavg()),
+        when_utc=time.strftime("%Y-%m-%d %H:%M", time.gmtime()), rows=rows,
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
-
-    print(f"IMM, k={args.k}, eps={args.eps}, weighted cascade, {threads} numba thread(s), "
-          f"median of {args.repeats} after compilation")
+    print(f"k={args.k}, eps={args.eps}, weighted cascade, {args.threads} numba threads, median of {args.repeats} "
+          f"calls after compilation (1 on the planted partitions); spread: {args.mc_runs} Monte Carlo runs, mean ± SE")
     print()
-    print("| graph | nodes | arcs | objective | RR sets for selection | median wall s | median CPU s "
-          "| RR sets drawn | final RR MiB | peak RR MiB |")
-    print("|---|---:|---:|---|---|---:|---:|---:|---:|---:|")
+    print("| graph | nodes | arcs | algorithm | objective | median wall s | median CPU s | first call s "
+          "| RR sets drawn | peak RR MiB | peak RSS MiB | certified ratio | spread |")
+    print("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        how = "fresh" if r["fresh_rr_sets"] else "reused"
-        print(f"| {r['graph']} | {r['n_nodes']:,} | {r['n_arcs']:,} | {r['objective']} | {how} | {r['median_s']:.3f} "
-              f"| {r['median_cpu_s']:.3f} "
-              f"| {r['rr_sets_drawn']:,} | {r['rr_bytes'] / 2**20:.1f} "
-              f"| {r['peak_rr_bytes'] / 2**20:.1f} |")
+        print(f"| {r['graph']} | {r['n_nodes']:,} | {r['n_arcs']:,} | {r['algorithm']} | {r['objective']} "
+              f"| {r['median_s']:.3f} | {r['median_cpu_s']:.3f} | {r['first_s']:.3f} | {r['rr_sets_drawn']:,} "
+              f"| {r['peak_rr_bytes'] / 2**20:.0f} | {r['peak_rss_bytes'] / 2**20:.0f} "
+              f"| {r['certified_ratio']:.3f} | {r['spread_mean']:.1f} ± {r['spread_se']:.1f} |")
     print()
-    print(f"peak RSS of the process: {result['peak_rss_bytes'] / 2**20:.0f} MiB; "
-          f"load average at the end: {result['load_average'][0]:.1f} on {os.cpu_count()} CPUs; written to {out}")
+    print(f"load average: {load_start[0]:.1f} at the start, {result['load_average_end'][0]:.1f} at the end, "
+          f"on {os.cpu_count()} CPUs; written to {out}")
     return result
 
 
