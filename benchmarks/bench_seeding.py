@@ -162,7 +162,7 @@ def run_workload(name, args):
                 cpus.append(time.process_time() - c0)
                 infos.append(info)
                 seeds_all.append(seeds)
-            res = mv.simulate(g, seeds_all[0], n_runs=args.mc_runs, target=tgt, rng=12345, by_community=False)
+            res = mv.simulate(g, seeds_all[0], n_runs=args.mc_runs, target=tgt, rng=12345, count_communities=False)
             vals = res.target_activated if tgt is not None else res.reach
             vals = np.asarray(vals, dtype=float)
             info = infos[0]
