@@ -127,6 +127,11 @@ def as_array(values, name, what="numbers"):
         )
     if arr.dtype.kind in "iuf" and isinstance(values, (list, tuple)) and _has_bool(values):
         raise TypeError(f"'{name}' must hold {what}, not bools (True/False are not 1/0 here). Got {_describe(values)}.")
+    if arr.dtype.kind in "US" and arr.ndim == 1 and isinstance(values, (list, tuple)) and \
+            not all(isinstance(x, (str, bytes)) for x in values):
+        # numpy would turn 1 into "1" next to "1": keep each item as it is (an id or label of its own kind)
+        arr = np.empty(len(values), dtype=object)
+        arr[:] = list(values)
     return arr
 
 

@@ -276,3 +276,17 @@ def test_option_arguments_name_themselves():
     for bad in (True, 3, ["a"], [["a"], ["b"]]):
         with pytest.raises((TypeError, ValueError), match="'community_names'"):
             gen.stochastic_block_model([5, 5], [[0.5, 0.1], [0.1, 0.5]], community_names=bad, rng=0)
+
+
+def test_numbers_mixed_with_strings_keep_their_kind():
+    """numpy turns [1, "1"] into ["1", "1"]: labels and ids would merge or change kind."""
+    with pytest.raises(TypeError, match="'community'"):
+        mv.CommunityGraph.from_edges([0], [1], community=[1, "1"])
+    g = mv.CommunityGraph.from_edges([0], [1], node_ids=[1, "1"])
+    assert g.index_of(1) == 0 and g.index_of("1") == 1
+    g = mv.CommunityGraph.from_edges([0], [1], node_ids=[2, "x"])
+    assert g.index_of([2, "x"]).tolist() == [0, 1]
+    with pytest.raises(ValueError, match="'ids': node id '2'"):
+        g.index_of("2")
+    with pytest.raises(TypeError, match="'seeds' must hold integers"):
+        mv.simulate(G, [0, "1"], n_runs=5, rng=0)
