@@ -290,3 +290,20 @@ def test_numbers_mixed_with_strings_keep_their_kind():
         g.index_of("2")
     with pytest.raises(TypeError, match="'seeds' must hold integers"):
         mv.simulate(G, [0, "1"], n_runs=5, rng=0)
+
+
+@pytest.mark.parametrize("name", ["imm", "imm_reach", "celf", "celf_reach", "degree_target"])
+def test_the_command_line_gives_a_strategy_name_the_same_meaning(name, tmp_path):
+    import json
+
+    from microviral.cli import main
+
+    out = tmp_path / "o"
+    code = main(["simulate", "--dataset", "karate", "--target", "Officer", "--strategy", name, "--k", "2",
+                 "--p", "0.2", "--runs", "5", "--rng", "9", "--out", str(out)])
+    assert code in (0, None)
+    picked = json.loads((out / "simulate.json").read_text())["seeds"]
+    g = mv.probabilities.uniform(mv.datasets.load_karate(), 0.2)
+    pick_rng = np.random.SeedSequence(9).spawn(3)[1]  # the command line's seeding stream
+    direct = getattr(mv.seeding, name)(g, 2, target="Officer", rng=pick_rng)
+    assert picked == g.node_ids[direct].tolist()
