@@ -1,5 +1,6 @@
 """compare(): seeding strategies x budgets evaluated on common random worlds, as one tidy table."""
 
+import inspect
 import time
 
 import numpy as np
@@ -80,6 +81,16 @@ def _strategies(strategies):
     return out
 
 
+def _takes_model(fn):
+    """Whether strategy ``fn`` accepts a ``model`` keyword (model-aware: CELF, IMM...)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # builtins and other callables without a signature
+        return False
+    # an explicit parameter only: a callable's **options may be forwarded where 'model' means nothing
+    return any(p.name == "model" and p.kind is not inspect.Parameter.VAR_POSITIONAL for p in params)
+
+
 def _budgets(k, n_nodes):
     ks = [k] if np.ndim(k) == 0 else list(np.asarray(k).tolist()) if isinstance(k, np.ndarray) else list(k)
     if not ks:
@@ -106,7 +117,7 @@ def _seed_sequence(rng):
     return source, material
 
 
-def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baseline=None, theta=0.1,
+def compare(graph, strategies, k, *, model="ic", target=None, n_runs=1000, rng=None, baseline=None, theta=0.1,
             confidence=0.95, strategy_options=None, backend="local", client=None, chunk_size=None, progress=None):
     """Compare seeding strategies on the same live-edge worlds; return a tidy table.
 
@@ -121,7 +132,10 @@ def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baselin
     strategies : str, callable, list of them, or dict label -> str or callable
         Names from :data:`microviral.seeding.STRATEGIES` or callables
         ``f(graph, k, *, target=None, rng=None, **options)`` returning ``k`` node indices;
-        each is called with the ``target`` given here (as given: a name, label, mask or indices).
+        each is called with the ``target`` given here (as given: a name, label, mask or indices),
+        and with ``model`` when it takes a ``model`` keyword (CELF, IMM: seeds chosen for the model).
+    model : {"ic", "lt"}, default "ic"
+        Diffusion model every strategy is evaluated under (see :func:`microviral.simulate`).
     k : int or list of int
         Budget(s): number of seeds.
     target : community name or label, boolean mask, node indices, or None
@@ -185,9 +199,11 @@ def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baselin
     """
     import pandas as pd
 
-    from .simulation import check_graph, simulate
+    from .simulation import check_graph, check_lt_weights, check_model, simulate
 
     check_graph(graph)
+    if check_model(model) == "lt":
+        check_lt_weights(graph)
     items = _strategies(strategies)
     labels = [lab for lab, _ in items]
     budgets = _budgets(k, graph.n_nodes)
@@ -224,12 +240,15 @@ def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baselin
         for kk, i in iterate(tasks, progress, "compare", "strategy"):
             label, fn = items[i]
             t0 = time.perf_counter()
-            seeds = fn(graph, kk, target=target, rng=children[1 + i], **options.get(label, {}))
+            opts = options.get(label, {})
+            if "model" not in opts and _takes_model(fn):
+                opts = dict(opts, model=model)
+            seeds = fn(graph, kk, target=target, rng=children[1 + i], **opts)
             elapsed = time.perf_counter() - t0
             seeds = np.asarray(seeds)
             if seeds.shape != (kk,):
                 raise ValueError(f"Strategy {label!r} returned {seeds.size} seeds for k={kk}; expected exactly {kk}.")
-            res = simulate(graph, seeds, keys=keys, target=mask, count_communities=False, backend=backend,
+            res = simulate(graph, seeds, model=model, keys=keys, target=mask, count_communities=False, backend=backend,
                            client=client_, chunk_size=chunk_size, progress=False)
             row = {"strategy": label, "k": kk, "n_runs": n_runs, "target_size": res.target_size}
             row.update(res._stats_row(theta, confidence))
@@ -254,6 +273,7 @@ def compare(graph, strategies, k, *, target=None, n_runs=1000, rng=None, baselin
         rng=material,
         keys_from="run_keys(S.spawn(1 + n_strategies)[0], n_runs), S the SeedSequence of 'rng' "
                   "(for a Generator: SeedSequence(derived_entropy)); replay: rng=microviral.rng_from_record(rng)",
+        model=model,
         microviral_version=__version__,
         graph_sha256=graph.fingerprint(),
         baseline=baseline,

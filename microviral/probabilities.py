@@ -16,7 +16,8 @@ from ._rng import check_rng
 from ._validation import _describe, as_1d_array, check_probability, check_probability_array
 from .graph import CommunityGraph
 
-__all__ = ["uniform", "weighted_cascade", "trivalency", "from_array", "resonance", "per_community"]
+__all__ = ["uniform", "weighted_cascade", "random_normalized", "trivalency", "from_array", "resonance",
+           "per_community"]
 
 
 def _check_graph(graph):
@@ -41,6 +42,9 @@ def uniform(graph, p):
 def weighted_cascade(graph):
     """Arc ``u -> v`` gets ``1 / in_degree(v)`` (Kempe, Kleinberg, Tardos 2003).
 
+    Under independent cascade these are probabilities; under linear threshold
+    (``model="lt"``) it is the standard weighting: every node's in-weights sum to 1.
+
     Examples
     --------
     >>> import microviral as mv
@@ -51,6 +55,39 @@ def weighted_cascade(graph):
     _check_graph(graph)
     indeg = graph.in_degree
     return graph.with_prob(1.0 / indeg[graph.indices])
+
+
+def random_normalized(graph, rng=None):
+    """Random linear-threshold weights: each arc draws a uniform weight, then each node's in-weights are
+    divided by their sum, so they sum to exactly 1 (up to rounding) for every node with in-arcs.
+
+    This is the random weighting of Kempe, Kleinberg, Tardos (2003)'s experiments
+    for the linear threshold model (``model="lt"``). Under independent cascade the
+    same values are valid probabilities too.
+
+    Parameters
+    ----------
+    graph : CommunityGraph
+    rng : None, int, numpy SeedSequence or Generator
+        Source of the weights; the same ``rng`` gives the same weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import microviral as mv
+    >>> g = mv.CommunityGraph.from_edges([0, 1, 2, 0], [3, 3, 3, 1])
+    >>> w = mv.probabilities.random_normalized(g, rng=1).prob
+    >>> np.bincount(g.indices, weights=w).round(12).tolist()   # in-weights of nodes 0..3
+    [0.0, 1.0, 0.0, 1.0]
+    """
+    _check_graph(graph)
+    source = check_rng(rng)
+    gen = source if isinstance(source, np.random.Generator) else np.random.default_rng(source)
+    # (0, 1]: a zero draw on a node's only in-arc would leave nothing to normalise
+    raw = 1.0 - gen.random(graph.n_arcs)
+    heads = graph.indices
+    insum = np.bincount(heads, weights=raw, minlength=graph.n_nodes)
+    return graph.with_prob(np.minimum(raw / insum[heads], 1.0))
 
 
 def trivalency(graph, rng=None, values=(0.1, 0.01, 0.001)):

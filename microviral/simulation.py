@@ -126,7 +126,7 @@ def check_lt_weights(graph):
         raise ValueError(
             f"model='lt' needs every node's in-weights to sum to at most 1; node {v} (id {ident!r}) "
             f"has in-weights summing to {float(insum[v])!r} ({bad.size} node(s) above 1). Use LT weights, e.g. "
-            f"mv.probabilities.weighted_cascade(graph) or mv.probabilities.random_lt_weights(graph, rng)."
+            f"mv.probabilities.weighted_cascade(graph) or mv.probabilities.random_normalized(graph, rng)."
         )
     return graph
 

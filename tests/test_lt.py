@@ -292,3 +292,57 @@ def test_long_lt_cascades_keep_every_round():
     res = mv.simulate(g, [0], model="lt", n_runs=40, rng=0)
     assert np.all(res.rounds == n - 1)
     assert np.all(res.new_by_round == 1)
+
+
+# ------------------------------------------------------------------------------------------------ seeding, compare
+def test_random_normalized_weights_sum_to_one_per_node_and_replay():
+    g = lt_graph(11, 200, 900)
+    a = mv.probabilities.random_normalized(g, rng=3)
+    b = mv.probabilities.random_normalized(g, rng=3)
+    assert np.array_equal(a.prob, b.prob)
+    assert not np.array_equal(a.prob, mv.probabilities.random_normalized(g, rng=4).prob)
+    insum = np.bincount(a.indices, weights=a.prob, minlength=a.n_nodes)
+    has_in = a.in_degree > 0
+    assert np.allclose(insum[has_in], 1.0, rtol=0, atol=1e-12) and not insum[~has_in].any()
+    assert a.prob.min() > 0 and len(np.unique(a.prob)) > a.n_arcs // 2  # random, not 1 / in-degree
+    simulation.check_lt_weights(a)
+    mv.simulate(a, [0], model="lt", n_runs=20, rng=0)
+
+
+def test_celf_under_lt_picks_by_lt_spread():
+    """Seed 0 activates 1 and 2, which feed 3 with 1/2 each: 3 is active w.p. 1 under LT, 3/4 under IC.
+    Seed 4 activates 5 and 6, and 7 through 5 w.p. 0.85 under both. Reach: LT 4 vs 3.85, IC 3.75 vs 3.85."""
+    g = mv.CommunityGraph.from_edges([0, 0, 1, 2, 4, 4, 5], [1, 2, 3, 3, 5, 6, 7],
+                                     prob=[1.0, 1.0, 0.5, 0.5, 1.0, 1.0, 0.85], community=[0, 0, 0, 1, 0, 0, 0, 1])
+    ones = np.ones(g.n_nodes, bool)
+    assert lt_exact(g, [0], ones)["reach"] == pytest.approx(4.0)
+    assert lt_exact(g, [4], ones)["reach"] == pytest.approx(3.85)
+    assert mv.seeding.celf(g, 1, rng=0, n_runs=2000, model="lt").tolist() == [0]
+    assert mv.seeding.celf(g, 1, rng=0, n_runs=2000).tolist() == [4]
+    # activated members of community 1 = {3, 7}: seed 0 gives exactly 1 under LT, a tie with seeding 3 itself
+    # (ties go to the lowest index), but 3/4 under IC
+    assert mv.seeding.celf_target(g, 1, target=1, rng=0, n_runs=2000, model="lt").tolist() == [0]
+    assert mv.seeding.celf_target(g, 1, target=1, rng=0, n_runs=2000).tolist() == [3]
+    assert mv.seeding.get_strategy("celf")(g, 1, rng=0, n_runs=2000, model="lt").tolist() == [0]
+    bad = g.with_prob(np.full(g.n_arcs, 0.6))
+    with pytest.raises(ValueError, match="in-weights"):
+        mv.seeding.celf(bad, 1, rng=0, model="lt")
+
+
+def test_compare_under_lt_simulates_lt_and_tells_model_aware_strategies():
+    g = mv.probabilities.weighted_cascade(lt_graph(5, 120, 500))
+    seen = []
+
+    def spy(graph, k, *, target=None, rng=None, model="ic"):
+        seen.append(model)
+        return np.arange(k)
+
+    t = mv.compare(g, {"spy": spy, "degree": "degree"}, k=2, model="lt", target=0, n_runs=300, rng=2)
+    assert seen == ["lt"] and t.attrs["model"] == "lt"
+    ref = mv.simulate(g, [0, 1], model="lt", keys=run_keys(np.random.SeedSequence(2).spawn(3)[0], 300), target=0)
+    row = t.set_index("strategy").loc["spy"]
+    assert row["reach_mean"] == pytest.approx(ref.reach.mean(), abs=1e-12)
+    ic = mv.compare(g, {"spy": spy}, k=2, target=0, n_runs=300, rng=2)
+    assert seen[-1] == "ic" and ic.loc[0, "reach_mean"] != row["reach_mean"]
+    with pytest.raises(ValueError, match="in-weights"):
+        mv.compare(g.with_prob(np.full(g.n_arcs, 0.9)), "degree", k=1, model="lt", n_runs=10, rng=0)

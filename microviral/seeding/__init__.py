@@ -93,7 +93,7 @@ __all__ = [
 ]
 
 
-def celf_target(graph, k, *, target=None, rng=None, n_runs=200):
+def celf_target(graph, k, *, target=None, rng=None, n_runs=200, model="ic"):
     """CELF maximising the expected number of activated ``target`` members (required).
 
     Examples
@@ -105,7 +105,7 @@ def celf_target(graph, k, *, target=None, rng=None, n_runs=200):
     """
     if target is None:
         raise ValueError("'target' is required by the 'celf_target' strategy. Got None.")
-    return celf(graph, k, target=target, rng=rng, n_runs=n_runs, objective="target")
+    return celf(graph, k, target=target, rng=rng, n_runs=n_runs, objective="target", model=model)
 
 
 def imm_target(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True):
@@ -123,7 +123,7 @@ def imm_target(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True)
     return imm(graph, k, eps=eps, ell=ell, target=target, rng=rng, fresh=fresh)
 
 
-def celf_reach(graph, k, *, target=None, rng=None, n_runs=200):
+def celf_reach(graph, k, *, target=None, rng=None, n_runs=200, model="ic"):
     """CELF maximising expected reach over the whole graph (``target`` accepted and ignored).
 
     Examples
@@ -134,7 +134,7 @@ def celf_reach(graph, k, *, target=None, rng=None, n_runs=200):
     [0]
     """
     _check_unused(graph, target=target)
-    return celf(graph, k, rng=rng, n_runs=n_runs, objective="reach")
+    return celf(graph, k, rng=rng, n_runs=n_runs, objective="reach", model=model)
 
 
 def imm_reach(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True):
