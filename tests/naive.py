@@ -161,3 +161,31 @@ def lt_exact(graph, seeds, target_mask, theta=0.5, max_rounds=None):
         out["p_theta"] += weight * (hits >= theta * size - 1e-9)  # as CascadeResult.p_microviral
         out["new_by_round"][:len(per_round)] += weight * np.asarray(per_round, dtype=float)
     return out
+
+
+def lt_rr_set(graph, pool, base, i):
+    """RR set number ``i`` under LT by a plain reverse random walk (the oracle of ``rr_sample_lt``)."""
+    from microviral._kernels.hashing import _mix64_py
+    from microviral._kernels.rr_lt import _WALK_SALT
+
+    mask = (1 << 64) - 1
+    golden = 0x9E3779B97F4A7C15
+    key = _mix64_py((int(base) + (i + 1) * golden) & mask)
+    root = int(pool[int(((_mix64_py(key) >> 11) * 2.0**-53) * len(pool))])
+    walk = _mix64_py(key ^ int(_WALK_SALT))
+    heads, src, prob = graph.indices, graph.arc_sources, graph.prob
+    members = [root]
+    v = root
+    while True:
+        u = (_mix64_py((walk + (v + 1) * golden) & mask) >> 11) * 2.0**-53
+        arcs = np.flatnonzero(heads == v)  # in forward-arc order, as in the reverse CSR
+        acc, pick = 0.0, None
+        for e in arcs:
+            acc += float(prob[e])
+            if u < acc:
+                pick = int(src[e])
+                break
+        if pick is None or pick in members:
+            return members
+        members.append(pick)
+        v = pick

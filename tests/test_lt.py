@@ -7,12 +7,13 @@ import networkx as nx
 import numba
 import numpy as np
 import pytest
-from naive import lt_cascade, lt_exact, run_fields
+from naive import lt_cascade, lt_exact, lt_rr_set, run_fields
 from numba import njit
 
 import microviral as mv
 from microviral._kernels.hashing import arc_uniform_py, node_threshold, node_threshold_py
 from microviral._kernels.lt import lt_runs
+from microviral._kernels.rr_lt import in_weight_cumsum, rr_sample_lt
 from microviral._rng import check_rng, run_keys
 
 simulation = importlib.import_module("microviral.simulation")
@@ -346,3 +347,83 @@ def test_compare_under_lt_simulates_lt_and_tells_model_aware_strategies():
     assert seen[-1] == "ic" and ic.loc[0, "reach_mean"] != row["reach_mean"]
     with pytest.raises(ValueError, match="in-weights"):
         mv.compare(g.with_prob(np.full(g.n_arcs, 0.9)), "degree", k=1, model="lt", n_runs=10, rng=0)
+
+
+# ------------------------------------------------------------------------------------------------ RR sets under LT
+def lt_rr_sets(graph, pool, base, n, chunk_len=64, cap=None):
+    """Flat LT RR sets ``0..n-1`` from the kernel: a list of arrays."""
+    roff, rsrc, rarc = graph._in_arcs()
+    rcum = in_weight_cumsum(roff, np.ascontiguousarray(graph.prob[rarc]))
+    ids = np.arange(n, dtype=np.int64)
+    pool = np.ascontiguousarray(pool, dtype=np.int32)
+    n_chunks = -(-n // chunk_len)
+    cap = cap or chunk_len * (graph.n_nodes + 1)
+    buf = np.empty(n_chunks * cap, np.int32)
+    starts, sizes = np.empty(n, np.int64), np.empty(n, np.int64)
+    rr_sample_lt(roff, np.ascontiguousarray(rsrc), rcum, pool, np.uint64(base), ids, chunk_len, cap, buf, starts,
+                 sizes)
+    assert (sizes >= 0).all()
+    return [buf[s:s + z] for s, z in zip(starts, sizes)]
+
+
+def rr_spread(sets, seeds, pool_size):
+    """(estimate, SE) of the expected activated pool members of ``seeds``: pool size x share of sets hit."""
+    sizes = np.array([r.size for r in sets])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    hit = (np.add.reduceat(np.isin(np.concatenate(sets), seeds), starts) > 0).astype(float)
+    return pool_size * hit.mean(), pool_size * hit.std() / np.sqrt(hit.size)
+
+
+def test_lt_rr_walks_equal_the_plain_walk():
+    g = lt_graph(21, 60, 300, full=0.7)
+    pool = np.flatnonzero(g.community == 1)
+    for chunk_len in (1, 64):
+        sets = lt_rr_sets(g, pool, 99, 80, chunk_len=chunk_len)
+        assert max(len(r) for r in sets) > 2
+        for i, r in enumerate(sets):
+            assert r.tolist() == lt_rr_set(g, pool, 99, i), i
+    # a set that does not fit its chunk's buffer is marked for a retry, never truncated
+    roff, rsrc, rarc = g._in_arcs()
+    rcum = in_weight_cumsum(roff, np.ascontiguousarray(g.prob[rarc]))
+    buf = np.empty(3, np.int32)
+    starts, sizes = np.empty(8, np.int64), np.empty(8, np.int64)
+    rr_sample_lt(roff, np.ascontiguousarray(rsrc), rcum, pool.astype(np.int32), np.uint64(99),
+                 np.arange(8, dtype=np.int64), 8, 3, buf, starts, sizes)
+    ok = sizes >= 0
+    assert not ok.all() and sizes[ok].sum() <= 3
+    assert all(buf[s:s + z].tolist() == lt_rr_set(g, pool, 99, i) for i, (s, z) in enumerate(zip(starts, sizes))
+               if z >= 0)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_lt_rr_estimate_matches_exact_enumeration(seed):
+    """The pitfall of Huang et al. (VLDB 2017, appendix A): RR sets must follow LT's live-edge worlds."""
+    gen = np.random.default_rng(50 + seed)
+    n = int(gen.integers(4, 7))
+    g = lt_graph(50 + seed, n, 2 * n, directed=bool(seed % 2), full=0.6)
+    while np.prod(np.bincount(g.indices, minlength=n) + 1.0) > 20000:
+        g = lt_graph(50 + seed, n, n + 1, directed=bool(seed % 2), full=0.6)
+    seeds = gen.choice(n, size=1 + seed % 2, replace=False)
+    targeted = seed % 4 >= 2
+    mask = (g.community == 0) if targeted and (g.community == 0).any() else np.ones(n, dtype=bool)
+    pool = np.flatnonzero(mask)
+    sets = lt_rr_sets(g, pool, 1000 + seed, 40000)
+    est, se = rr_spread(sets, seeds, pool.size)
+    exact = lt_exact(g, seeds, mask)["target_activated"]
+    within(est, se, exact, "RR estimate")
+    # IC on the same weights differs on these graphs (which is what the pitfall would look like)
+    assert exact >= len(np.intersect1d(seeds, pool))
+
+
+def test_lt_rr_estimate_matches_monte_carlo_global_and_targeted():
+    g = mv.probabilities.random_normalized(lt_graph(8, 400, 2400, n_comm=4), rng=1)
+    seeds = np.array([3, 77, 150, 299])
+    for target in (None, 2):
+        mask = np.ones(g.n_nodes, bool) if target is None else g.community == target
+        pool = np.flatnonzero(mask)
+        est, se = rr_spread(lt_rr_sets(g, pool, 7, 20000), seeds, pool.size)
+        mc = mv.simulate(g, seeds, model="lt", n_runs=20000, rng=5, target=target).target_activated
+        ic = mv.simulate(g, seeds, n_runs=20000, rng=5, target=target).target_activated
+        z = abs(est - mc.mean()) / np.hypot(se, mc.std() / np.sqrt(mc.size))
+        assert z < 4, (target, est, mc.mean())
+        assert abs(ic.mean() - mc.mean()) > 8 * np.hypot(se, mc.std() / np.sqrt(mc.size))  # the models differ here
