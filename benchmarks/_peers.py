@@ -109,3 +109,22 @@ class NDlib:
             out[i] = it["node_count"].get(1, 0) + it["node_count"].get(2, 0)
             times[i] = time.perf_counter() - t
         return out, times
+
+
+class CyNetDiffLT:
+    """cynetdiff's LinearThresholdModel on the same CSR arrays and weights (its influences are float32)."""
+
+    name = "cynetdiff"
+
+    def __init__(self, graph, seeds, rng=0):
+        from cynetdiff.models import LinearThresholdModel
+
+        self.model = LinearThresholdModel(
+            np.ascontiguousarray(graph.indptr[:-1], dtype=np.uint32),
+            np.ascontiguousarray(graph.indices, dtype=np.uint32),
+            influence=np.ascontiguousarray(graph.prob, dtype=np.float32),
+            rng=rng,
+        )
+        self.model.set_seeds([int(s) for s in seeds])
+
+    run = CyNetDiff.run

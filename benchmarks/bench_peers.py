@@ -39,7 +39,11 @@ GRAPH_WORKLOADS = {
     "github-p01": ("github", "uniform", 0.01),
     "github-wc": ("github", "wc", None),
 }
-ALL = list(GRAPH_WORKLOADS) + ["scale", "startup"]
+# Linear threshold (model="lt") against cynetdiff's LinearThresholdModel, weights 1 / in-degree (its default);
+# and IMM under LT on a NetHEPT-sized graph.
+LT_WORKLOADS = {"lt-sbm10k": "sbm10k", "lt-sbm200k": "sbm200k", "lt-github": "github"}
+LT_IMM = "lt-imm"
+ALL = list(GRAPH_WORKLOADS) + ["scale", "startup"] + list(LT_WORKLOADS) + [LT_IMM]
 
 
 def peak_rss_mb():
@@ -51,7 +55,7 @@ def build(name):
 
     import microviral as mv
 
-    kind, model, value = GRAPH_WORKLOADS[name]
+    kind, model, value = GRAPH_WORKLOADS[name] if name in GRAPH_WORKLOADS else (LT_WORKLOADS[name], "wc", None)
     t = time.perf_counter()
     if kind == "sbm10k":
         g = _graphs.sbm(10_000, 20, rng=1)
@@ -161,6 +165,80 @@ def child_graph(name, quick):
         p["z_vs_microviral"] = z
         p["agrees"] = bool(z <= 4.0)
         p["ratio_vs_microviral_2t"] = p["median_s"] / res[2]["median_s"]
+    return out
+
+
+def time_lt(g, seeds, target, n_threads, n_runs, rep):
+    import microviral as mv
+
+    t = time.perf_counter()
+    res = mv.simulate(g, seeds, model="lt", n_runs=n_runs, target=target, rng=1000 + rep, n_threads=n_threads,
+                      count_communities=False)
+    return (time.perf_counter() - t) / n_runs, res
+
+
+def child_lt(name, quick):
+    """LT cascades: microviral (1 and 2 threads) vs cynetdiff's LinearThresholdModel, same CSR and weights."""
+    import _peers
+    import numpy as np
+
+    import microviral as mv
+
+    out = {"workload": name}
+    g, target, build_s = build(name)
+    seeds = top_degree(g)
+    out.update(n_nodes=g.n_nodes, n_arcs=g.n_arcs, build_s=build_s, seeds=seeds.tolist(), target=str(target))
+    mv.simulate(g, seeds, model="lt", n_runs=64, rng=0, n_threads=2)  # compile / cache load
+    pilot, _ = time_lt(g, seeds, target, 2, 128, 0)
+    n_runs = clamp((0.15 if quick else 0.6) / pilot, 200, 200_000)
+    per = {1: [], 2: []}
+    reaches = []
+    for rep in range(3 if quick else 7):
+        for nt in (1, 2):
+            dt, res = time_lt(g, seeds, target, nt, n_runs, rep)
+            per[nt].append(dt)
+        reaches.append(res.reach)
+    res_t = {nt: summary(v) for nt, v in per.items()}
+    reach_mean, reach_se = mean_se(np.concatenate(reaches))
+    out["microviral"] = {"n_runs": n_runs, "threads_1": res_t[1], "threads_2": res_t[2],
+                         "speedup_1_to_2": res_t[1]["median_s"] / res_t[2]["median_s"],
+                         "reach_mean": reach_mean, "reach_se": reach_se, "rss_mb": peak_rss_mb()}
+    cyn = _peers.CyNetDiffLT(g, seeds, rng=7)
+    _, t1 = cyn.run(5)
+    n_c = clamp((0.3 if quick else 1.5) / (t1 / 5), 20, 20_000)
+    per_c, reach_c = [], []
+    for _ in range(2 if quick else 3):
+        r, dt = cyn.run(n_c)
+        per_c.append(dt / n_c)
+        reach_c.append(r)
+    m, se = mean_se(np.concatenate(reach_c))
+    c = {"n_runs": n_c, **summary(per_c), "reach_mean": m, "reach_se": se, "rss_mb": peak_rss_mb()}
+    c["z_vs_microviral"] = abs(m - reach_mean) / max((se ** 2 + reach_se ** 2) ** 0.5, 1e-12)
+    c["agrees"] = bool(c["z_vs_microviral"] <= 4.0)
+    c["ratio_vs_microviral_2t"] = c["median_s"] / res_t[2]["median_s"]
+    c["ratio_vs_microviral_1t"] = c["median_s"] / res_t[1]["median_s"]
+    out["cynetdiff"] = c
+    return out
+
+
+def child_lt_imm(quick):
+    """IMM under LT (k=50, eps=0.1, weights 1 / in-degree) on a NetHEPT-sized graph: 15,233 nodes, ~31k edges."""
+    import _graphs
+    import numpy as np
+
+    import microviral as mv
+
+    g = mv.probabilities.weighted_cascade(_graphs.sbm(15_233, 4, rng=5))
+    out = {"workload": LT_IMM, "n_nodes": g.n_nodes, "n_arcs": g.n_arcs, "graph": "SBM 15,233 nodes, mean degree 4"}
+    mv.seeding.imm(g, 5, eps=0.5, rng=0, model="lt")  # compile / cache load
+    times = []
+    for rep in range(3 if quick else 7):
+        t = time.perf_counter()
+        seeds = mv.seeding.imm(g, 50, eps=0.1, rng=rep, model="lt")
+        times.append(time.perf_counter() - t)
+    res = mv.simulate(g, np.asarray(seeds), model="lt", n_runs=2000, rng=1)
+    out.update(k=50, eps=0.1, imm_s=summary(times), spread_mean=float(res.reach.mean()),
+               spread_se=float(res.reach.std() / np.sqrt(res.n_runs)), rss_mb=peak_rss_mb())
     return out
 
 
@@ -356,6 +434,46 @@ def markdown(results, info, command):
     return "\n".join(lines)
 
 
+def markdown_lt(results, info, command):
+    lines = [f"Command: `{command}`  ", f"Machine: {info.get('Model name', '?')}, {info.get('CPU(s)', '?')} CPUs; "
+             f"Python {info['python']}, numba {info['numba']}, cynetdiff {info['cynetdiff']}  ",
+             f"Load average at start: {', '.join(f'{x:.2f}' for x in info['loadavg_start'])}; "
+             f"at end: {', '.join(f'{x:.2f}' for x in info.get('loadavg_end', ()))}", ""]
+    rows = [r for r in results if r["workload"] in LT_WORKLOADS]
+    if rows:
+        lines += [
+            "Linear threshold, weights 1 / in-degree, 10 highest-degree seeds. Per-cascade wall time in ms: median "
+            "[min, max] over repeats. Ratio = cynetdiff median / microviral median. Agreement: |difference of mean "
+            "reach| in standard errors (must be <= 4).",
+            "",
+            "| workload | nodes | arcs | mean reach (mv) | mean reach (cyn) | microviral 2T | microviral 1T "
+            "| cynetdiff | x cynetdiff (2T) | x cynetdiff (1T) | agreement (SE) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in rows:
+            m, c = r["microviral"], r["cynetdiff"]
+            t2, t1 = m["threads_2"], m["threads_1"]
+            lines.append(
+                f"| {r['workload']} | {r['n_nodes']:,} | {r['n_arcs']:,} | {m['reach_mean']:,.1f} "
+                f"| {c['reach_mean']:,.1f} | {fmt_ms(t2['median_s'])} [{fmt_ms(t2['min_s'])}, {fmt_ms(t2['max_s'])}] "
+                f"| {fmt_ms(t1['median_s'])} [{fmt_ms(t1['min_s'])}, {fmt_ms(t1['max_s'])}] "
+                f"| {fmt_ms(c['median_s'])} [{fmt_ms(c['min_s'])}, {fmt_ms(c['max_s'])}] "
+                f"| **{c['ratio_vs_microviral_2t']:.1f}x** | {c['ratio_vs_microviral_1t']:.1f}x "
+                f"| {c['z_vs_microviral']:.1f} {'ok' if c['agrees'] else 'FAIL'} |")
+        lines += ["", "Runs per repeat: " + "; ".join(
+            f"{r['workload']}: microviral {r['microviral']['n_runs']:,} x {r['microviral']['threads_2']['n_repeats']}, "
+            f"cynetdiff {r['cynetdiff']['n_runs']:,} x {r['cynetdiff']['n_repeats']}" for r in rows), ""]
+    for r in results:
+        if r["workload"] == LT_IMM:
+            s = r["imm_s"]
+            lines += [f"IMM under LT, k={r['k']}, eps={r['eps']}, on {r['graph']} ({r['n_nodes']:,} nodes, "
+                      f"{r['n_arcs']:,} arcs, weights 1 / in-degree): {s['median_s']:.2f} s median "
+                      f"[{s['min_s']:.2f}, {s['max_s']:.2f}] over {s['n_repeats']} seeds of rng (target < 1 s: "
+                      f"{'met' if s['median_s'] < 1 else '**not met**'}); LT spread of its seeds "
+                      f"{r['spread_mean']:,.1f} +- {r['spread_se']:.1f}.", ""]
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small repeats (a smoke test)")
@@ -365,7 +483,14 @@ def main(argv=None):
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        result = child_scale(args.quick) if args.child == "scale" else child_graph(args.child, args.quick)
+        if args.child == "scale":
+            result = child_scale(args.quick)
+        elif args.child == LT_IMM:
+            result = child_lt_imm(args.quick)
+        elif args.child in LT_WORKLOADS:
+            result = child_lt(args.child, args.quick)
+        else:
+            result = child_graph(args.child, args.quick)
         Path(args.json).write_text(json.dumps(result))
         return 0
     names = [w.strip() for w in args.workloads.split(",") if w.strip()]
@@ -394,10 +519,16 @@ def main(argv=None):
         print(f"[{name}] done in {time.perf_counter() - t:.0f} s, load {os.getloadavg()[0]:.2f}", file=sys.stderr,
               flush=True)
     info["loadavg_end"] = os.getloadavg()
-    (out / "peers.json").write_text(json.dumps({"machine": info, "command": command, "results": results}, indent=1))
-    table = markdown(results, info, command)
-    (out / "peers.md").write_text(table + "\n")
-    print(table)
+    # IC and LT results go to files of their own, so running one family keeps the other's figures
+    lt_names = set(LT_WORKLOADS) | {LT_IMM}
+    for stem, rows, render in (("peers", [r for r in results if r["workload"] not in lt_names], markdown),
+                               ("peers_lt", [r for r in results if r["workload"] in lt_names], markdown_lt)):
+        if rows:
+            (out / f"{stem}.json").write_text(json.dumps({"machine": info, "command": command, "results": rows},
+                                                         indent=1))
+            table = render(rows, info, command)
+            (out / f"{stem}.md").write_text(table + "\n")
+            print(table)
     return 0
 
 
