@@ -19,7 +19,8 @@ pytestmark = pytest.mark.notebooks
 def test_notebooks_present():
     names = [p.name for p in PATHS]
     assert names == ["01_quickstart.ipynb", "02_comparing_strategies.ipynb", "03_real_data.ipynb",
-                     "04_resonance.ipynb", "05_dask.ipynb", "06_anatomy.ipynb"]
+                     "04_resonance.ipynb", "05_dask.ipynb", "06_anatomy.ipynb",
+                     "07_ic_vs_lt.ipynb"]
 
 
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
