@@ -171,10 +171,10 @@ def child_graph(name, quick):
 def time_lt(g, seeds, target, n_threads, n_runs, rep):
     import microviral as mv
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     res = mv.simulate(g, seeds, model="lt", n_runs=n_runs, target=target, rng=1000 + rep, n_threads=n_threads,
                       count_communities=False)
-    return (time.perf_counter() - t) / n_runs, res
+    return (time.perf_counter() - t) / n_runs, (time.process_time() - c) / n_runs, res
 
 
 def child_lt(name, quick):
@@ -189,34 +189,42 @@ def child_lt(name, quick):
     seeds = top_degree(g)
     out.update(n_nodes=g.n_nodes, n_arcs=g.n_arcs, build_s=build_s, seeds=seeds.tolist(), target=str(target))
     mv.simulate(g, seeds, model="lt", n_runs=64, rng=0, n_threads=2)  # compile / cache load
-    pilot, _ = time_lt(g, seeds, target, 2, 128, 0)
+    pilot, _, _ = time_lt(g, seeds, target, 2, 128, 0)
     n_runs = clamp((0.15 if quick else 0.6) / pilot, 200, 200_000)
     per = {1: [], 2: []}
+    cpu = {1: [], 2: []}
     reaches = []
     for rep in range(3 if quick else 7):
-        for nt in (1, 2):
-            dt, res = time_lt(g, seeds, target, nt, n_runs, rep)
+        for nt in (1, 2):  # alternate, so a change of load hits both alike
+            dt, ct, res = time_lt(g, seeds, target, nt, n_runs, rep)
             per[nt].append(dt)
+            cpu[nt].append(ct)
         reaches.append(res.reach)
     res_t = {nt: summary(v) for nt, v in per.items()}
     reach_mean, reach_se = mean_se(np.concatenate(reaches))
     out["microviral"] = {"n_runs": n_runs, "threads_1": res_t[1], "threads_2": res_t[2],
                          "speedup_1_to_2": res_t[1]["median_s"] / res_t[2]["median_s"],
+                         "cpu_s_1": statistics.median(cpu[1]), "cpu_s_2": statistics.median(cpu[2]),
                          "reach_mean": reach_mean, "reach_se": reach_se, "rss_mb": peak_rss_mb()}
     cyn = _peers.CyNetDiffLT(g, seeds, rng=7)
     _, t1 = cyn.run(5)
     n_c = clamp((0.3 if quick else 1.5) / (t1 / 5), 20, 20_000)
-    per_c, reach_c = [], []
+    per_c, cpu_c, reach_c = [], [], []
     for _ in range(2 if quick else 3):
+        ct = time.process_time()
         r, dt = cyn.run(n_c)
+        cpu_c.append((time.process_time() - ct) / n_c)
         per_c.append(dt / n_c)
         reach_c.append(r)
     m, se = mean_se(np.concatenate(reach_c))
-    c = {"n_runs": n_c, **summary(per_c), "reach_mean": m, "reach_se": se, "rss_mb": peak_rss_mb()}
+    c = {"n_runs": n_c, **summary(per_c), "cpu_s": statistics.median(cpu_c), "reach_mean": m, "reach_se": se,
+         "rss_mb": peak_rss_mb()}
     c["z_vs_microviral"] = abs(m - reach_mean) / max((se ** 2 + reach_se ** 2) ** 0.5, 1e-12)
     c["agrees"] = bool(c["z_vs_microviral"] <= 4.0)
     c["ratio_vs_microviral_2t"] = c["median_s"] / res_t[2]["median_s"]
     c["ratio_vs_microviral_1t"] = c["median_s"] / res_t[1]["median_s"]
+    # CPU time per cascade (all threads): less sensitive than wall time to other processes on a busy machine
+    c["cpu_ratio_vs_microviral_1t"] = c["cpu_s"] / out["microviral"]["cpu_s_1"]
     out["cynetdiff"] = c
     return out
 
@@ -444,11 +452,12 @@ def markdown_lt(results, info, command):
         lines += [
             "Linear threshold, weights 1 / in-degree, 10 highest-degree seeds. Per-cascade wall time in ms: median "
             "[min, max] over repeats. Ratio = cynetdiff median / microviral median. Agreement: |difference of mean "
-            "reach| in standard errors (must be <= 4).",
+            "reach| in standard errors (must be <= 4). CPU: median CPU time per cascade (all threads), microviral "
+            "on 1 thread vs cynetdiff; on a shared machine it is less affected by the other processes than wall time.",
             "",
             "| workload | nodes | arcs | mean reach (mv) | mean reach (cyn) | microviral 2T | microviral 1T "
-            "| cynetdiff | x cynetdiff (2T) | x cynetdiff (1T) | agreement (SE) |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| cynetdiff | x cynetdiff (2T) | x cynetdiff (1T) | CPU ms mv 1T / cyn | x (CPU) | agreement (SE) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in rows:
             m, c = r["microviral"], r["cynetdiff"]
@@ -459,6 +468,7 @@ def markdown_lt(results, info, command):
                 f"| {fmt_ms(t1['median_s'])} [{fmt_ms(t1['min_s'])}, {fmt_ms(t1['max_s'])}] "
                 f"| {fmt_ms(c['median_s'])} [{fmt_ms(c['min_s'])}, {fmt_ms(c['max_s'])}] "
                 f"| **{c['ratio_vs_microviral_2t']:.1f}x** | {c['ratio_vs_microviral_1t']:.1f}x "
+                f"| {fmt_ms(m['cpu_s_1'])} / {fmt_ms(c['cpu_s'])} | {c['cpu_ratio_vs_microviral_1t']:.1f}x "
                 f"| {c['z_vs_microviral']:.1f} {'ok' if c['agrees'] else 'FAIL'} |")
         lines += ["", "Runs per repeat: " + "; ".join(
             f"{r['workload']}: microviral {r['microviral']['n_runs']:,} x {r['microviral']['threads_2']['n_repeats']}, "
