@@ -37,9 +37,8 @@ import numpy as np
 
 __all__ = ["main", "build_parser"]
 
-_PROB_MODELS = ("uniform", "wc", "trivalency", "resonance", "column")
-# Diffusion models the command line offers; "lt" joins once every library call it makes accepts model="lt".
-_DIFFUSION_MODELS = ("ic",)
+_PROB_MODELS = ("uniform", "wc", "normalized", "trivalency", "resonance", "column")
+_DIFFUSION_MODELS = ("ic", "lt")
 
 
 class _UsageError(Exception):
@@ -169,9 +168,12 @@ def _add_graph_args(p):
                    help="the community whose penetration is measured, by its name exactly as in the community "
                         "file (default: every node)")
     p.add_argument("--model", type=_diffusion_model, default="ic", metavar="{" + ",".join(_DIFFUSION_MODELS) + "}",
-                   help="diffusion model: ic (independent cascade); default ic")
+                   help="diffusion model: ic (independent cascade: --prob gives arc probabilities) or lt (linear "
+                        "threshold: --prob gives arc weights, and every node's in-weights must sum to at most 1, "
+                        "e.g. --prob wc or --prob normalized); default ic")
     p.add_argument("--prob", choices=_PROB_MODELS, default="uniform", metavar="MODEL",
-                   help="edge probabilities: uniform (--p), wc (1 / in-degree), trivalency "
+                   help="edge probabilities (weights under --model lt): uniform (--p), wc (1 / in-degree), "
+                        "normalized (random, each node's in-weights summing to 1), trivalency "
                         "({0.1, 0.01, 0.001}), resonance (--p-in into the target, --p-out elsewhere), "
                         "column (a third column of the edge list); default uniform")
     p.add_argument("--p", type=float, default=None, metavar="P",
@@ -276,6 +278,8 @@ def _load_graph(args):
         graph = mv.probabilities.uniform(graph, 0.1 if args.p is None else args.p)
     elif args.prob == "wc":
         graph = mv.probabilities.weighted_cascade(graph)
+    elif args.prob == "normalized":
+        graph = mv.probabilities.random_normalized(graph, rng=args.streams[0])
     elif args.prob == "trivalency":
         graph = mv.probabilities.trivalency(graph, rng=args.streams[0])
     elif args.prob == "resonance":
@@ -450,6 +454,8 @@ def _model(args, func):
         accepts = False
     if accepts:
         return {"model": args.model}
+    if getattr(func, "__module__", None) == "microviral.seeding.heuristics":
+        return {}  # heuristics pick the same seeds under every model
     if args.model != "ic":
         raise ValueError(f"'--model {args.model}' is not available for this command yet.")
     return {}

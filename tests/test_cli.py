@@ -496,6 +496,34 @@ def test_model_passed_only_to_calls_that_take_it():
     args.model = "lt"
     with pytest.raises(ValueError, match="'--model lt' is not available"):
         cli._model(args, lambda g: None)
+    args.strategy = "degree"  # a heuristic: the same seeds under every model
+    assert cli._model(args, "strategy") == {}
+    args.strategy = "celf_target"
+    assert cli._model(args, "strategy") == {"model": "lt"}
+
+
+def test_linear_threshold_from_the_command_line(files, capsys):
+    import microviral as mv
+
+    edges, labels, out = files
+    code, _, err = run(["simulate", edges, "--community", labels, "--undirected", "--seeds", "100", "--model", "lt",
+                        "--prob", "wc", "--runs", "200", "--rng", "3", "--out", out], capsys)
+    assert code == 0, err
+    record = json.loads((out / "simulate.json").read_text())
+    assert record["model"] == "lt" and record["provenance"]["model"] == "lt"
+    # the same runs from the library: the CLI's cascades use the third stream of its rng
+    g = mv.probabilities.weighted_cascade(mv.read_edgelist(edges, directed=False, community=labels))
+    res = mv.simulate(g, g.index_of([100]), model="lt", n_runs=200, rng=np.random.SeedSequence(3).spawn(3)[2])
+    assert (out / "simulate.csv").read_text() == res.summary().to_csv(index=False)
+    # weights that do not fit LT are refused, naming the node and the sum
+    code, _, err = run(["simulate", edges, "--undirected", "--seeds", "100", "--model", "lt", "--prob", "uniform",
+                        "--p", "0.9", "--runs", "5", "--out", out], capsys)
+    assert_one_line_error(code, err, 1, "in-weights", "summing to")
+    code, _, err = run(["compare", edges, "--community", labels, "--undirected", "--model", "lt", "--prob",
+                        "normalized", "--strategies", "degree,celf_target", "--k", "1", "--target", "b", "--runs",
+                        "50", "--rng", "0", "--out", out], capsys)
+    assert code == 0, err
+    assert json.loads((out / "compare.json").read_text())["model"] == "lt"
 
 
 # ------------------------------------------------------------------------------------------- outputs as one set
