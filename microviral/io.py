@@ -919,7 +919,7 @@ def _write_lines(path, head, columns, delimiter, chunk=1_000_000):
     once complete, so a reader sees the old file or the new one, never a part; an
     exception or interrupt (KeyboardInterrupt included) removes the temporary file.
     """
-    from .demo import write_atomic
+    from ._outputs import write_atomic
 
     def write(raw):
         packed = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6) if path.suffix.lower() == ".gz" \

@@ -597,12 +597,12 @@ def _graph_with_isolated():
 def test_writers_are_atomic_and_leave_no_temporary_file(tmp_path, monkeypatch, suffix, writer, interrupt):
     path = tmp_path / f"out{suffix}"
     path.write_bytes(b"old content")
-    import microviral.demo as demo
+    from microviral import _outputs
 
     def fail(fd):
         raise interrupt("interrupted after the last row, before the rename")
 
-    monkeypatch.setattr(demo.os, "fsync", fail)
+    monkeypatch.setattr(_outputs.os, "fsync", fail)
     with pytest.raises(interrupt):
         writer(_graph_with_isolated(), path)
     assert path.read_bytes() == b"old content"
