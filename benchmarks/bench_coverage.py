@@ -54,5 +54,30 @@ def main():
             print(rows[-1], flush=True)
 
 
+def adaptive():
+    """Coverage of the interval at which the adaptive rule stops (tests/test_adaptive.py's method)."""
+    from test_adaptive import adaptive_coverage, pool, six_nodes
+
+    print("\n| graph | metric | tolerance | first stage | repetitions | coverage | mean runs |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    g = six_nodes()
+    res = pool(g, "b", 2000 * 6000, 11)
+    for tol, rtol, metric, n_first in [(0.02, None, "penetration", 50), (None, 0.03, "reach", 50),
+                                       (0.01, None, "penetration", 20), (0.05, None, "reach", 30)]:
+        truth = exact_answers(g, [0], g.target_mask("b"), 0.5)[metric]
+        low, high = res.bounds()[metric]
+        cov, used = adaptive_coverage(getattr(res, metric).astype(float), truth, low, high, n_first=n_first,
+                                      tol=tol, rtol=rtol, max_runs=6000, n_reps=2000)
+        what = f"tol={tol}" if tol is not None else f"rtol={rtol}"
+        print(f"| 6 nodes, 8 arcs | {metric} | {what} | {max(n_first, 30)} | 2000 | {cov:.4f} | {used:.0f} |",
+              flush=True)
+    g1 = mv.CommunityGraph.from_edges([0], [1], prob=0.002, community=["a", "b"])
+    res = pool(g1, "b", 1000 * 8000, 12)
+    cov, used = adaptive_coverage(res.penetration, 0.002, 0.0, 1.0, n_first=100, tol=0.002, max_runs=8000,
+                                  n_reps=1000)
+    print(f"| 0->1 p=.002 | penetration | tol=0.002 | 100 | 1000 | {cov:.4f} | {used:.0f} |")
+
+
 if __name__ == "__main__":
     main()
+    adaptive()

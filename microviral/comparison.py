@@ -7,10 +7,11 @@ import numpy as np
 
 from . import __version__
 from ._progress import check_progress, iterate
-from ._rng import check_rng, rng_record, run_keys
+from ._adaptive import KeyStream, check_tolerances, run_adaptive
+from ._rng import check_rng, rng_record
 from ._stats import check_confidence, mean_ci
 from ._validation import _describe, check_float, check_int
-from .results import STATS
+from .results import STATS, CascadeResult
 
 __all__ = ["compare"]
 
@@ -118,7 +119,8 @@ def _seed_sequence(rng):
 
 
 def compare(graph, strategies, k, *, model="ic", target=None, n_runs=1000, rng=None, baseline=None, theta=0.1,
-            confidence=0.95, strategy_options=None, backend="local", client=None, chunk_size=None, progress=None):
+            confidence=0.95, strategy_options=None, backend="local", client=None, chunk_size=None, progress=None,
+            tol=None, metric="penetration", max_runs=100_000):
     """Compare seeding strategies on the same live-edge worlds; return a tidy table.
 
     Every strategy's seeds, at every budget, are simulated with the same ``n_runs``
@@ -159,6 +161,17 @@ def compare(graph, strategies, k, *, model="ic", target=None, n_runs=1000, rng=N
         Cluster for ``backend="dask"``; the whole comparison runs inside one client context.
     chunk_size : int, optional
         Runs per chunk of each simulation.
+    tol : float, optional
+        Adaptive run count: ``n_runs`` is then the first stage (at least 30), and runs are added on
+        the same keys for every strategy (the pairing survives) until the interval of
+        every paired difference of ``metric`` against the baseline has half-width within
+        ``tol``, or ``max_runs`` is reached (then a ``RuntimeWarning``). Same procedure
+        as :func:`microviral.simulate`'s ``tol``; the table equals a fixed call with
+        ``n_runs`` set to the final count.
+    metric : {"penetration", "reach"}, default "penetration"
+        The paired difference ``tol`` applies to.
+    max_runs : int, default 100000
+        Most runs with ``tol``.
     progress : bool, optional
         Show a progress bar over strategies and budgets. None (default): only when
         the comparison is predicted to take more than a few seconds and stderr is a
@@ -231,11 +244,15 @@ def compare(graph, strategies, k, *, model="ic", target=None, n_runs=1000, rng=N
 
     source, material = _seed_sequence(rng)
     children = source.spawn(1 + len(items))
-    keys = run_keys(children[0], n_runs)
+    stream = KeyStream(children[0])
+    if tol is not None:
+        tol, _, max_runs = check_tolerances(tol, None, n_runs, max_runs, relative=False)
+        if metric not in ("penetration", "reach"):
+            raise ValueError(f"'metric' must be 'penetration' or 'reach' (the paired differences). "
+                             f"Got {_describe(metric)}.")
 
     def run(client_):
-        rows = []
-        per_run = {}
+        picked = []
         tasks = [(kk, i) for kk in budgets for i in range(len(items))]
         for kk, i in iterate(tasks, progress, "compare", "strategy"):
             label, fn = items[i]
@@ -248,19 +265,45 @@ def compare(graph, strategies, k, *, model="ic", target=None, n_runs=1000, rng=N
             seeds = np.asarray(seeds)
             if seeds.shape != (kk,):
                 raise ValueError(f"Strategy {label!r} returned {seeds.size} seeds for k={kk}; expected exactly {kk}.")
-            res = simulate(graph, seeds, model=model, keys=keys, target=mask, count_communities=False, backend=backend,
-                           client=client_, chunk_size=chunk_size, progress=False)
-            row = {"strategy": label, "k": kk, "n_runs": n_runs, "target_size": res.target_size}
+            picked.append((label, kk, seeds, elapsed))
+        parts = {(label, kk): [] for label, kk, _, _ in picked}
+        per_run = {}
+
+        def extend(n):
+            # every strategy gets the same new keys: the runs stay paired
+            done = sum(p.n_runs for p in parts[picked[0][:2]])
+            new = stream.take(n)[done:n]
+            for label, kk, seeds, _ in picked:
+                parts[(label, kk)].append(simulate(graph, seeds, model=model, keys=new, target=mask,
+                                                   count_communities=False, backend=backend, client=client_,
+                                                   chunk_size=chunk_size, progress=False))
+                per_run[(label, kk)] = CascadeResult.concat(parts[(label, kk)])
+
+        def measure():
+            out = []
+            for label, kk, _, _ in picked:
+                if label != baseline:
+                    d = _paired_differences(per_run[(label, kk)], per_run[(baseline, kk)], theta, confidence)
+                    out.append(tuple(d[f"{metric}_diff_{s}"] for s in ("mean", "ci_low", "ci_high")))
+            return out
+
+        if tol is None:
+            extend(n_runs)
+        else:
+            info.update(run_adaptive(extend, measure, n_first=n_runs, tol=tol, rtol=None, max_runs=max_runs,
+                                     confidence=confidence, what=f"every paired difference of {metric}"))
+        rows = []
+        for label, kk, seeds, elapsed in picked:
+            res = per_run[(label, kk)]
+            row = {"strategy": label, "k": kk, "n_runs": res.n_runs, "target_size": res.target_size}
             row.update(res._stats_row(theta, confidence))
             row["selection_time_s"] = elapsed
             row["seeds"] = tuple(int(s) for s in seeds)
+            row.update(_paired_differences(res, per_run[(baseline, kk)], theta, confidence))
             rows.append(row)
-            per_run[(label, kk)] = res
-        for row in rows:
-            row.update(_paired_differences(per_run[(row["strategy"], row["k"])], per_run[(baseline, row["k"])],
-                                           theta, confidence))
         return rows
 
+    info = {}
     if backend == "dask":
         from .distributed import client_context
 
@@ -282,5 +325,7 @@ def compare(graph, strategies, k, *, model="ic", target=None, n_runs=1000, rng=N
         target_size=int(mask.sum()),
         strategies=labels,
     )
+    if info:
+        table.attrs["adaptive"] = dict(tol=tol, metric=metric, max_runs=max_runs, **info)
     return table
 

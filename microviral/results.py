@@ -12,6 +12,8 @@ __all__ = ["CascadeResult", "METRICS", "STATS", "metric_view"]
 #: Metrics of :meth:`CascadeResult.summary` and :func:`microviral.compare`, in column order.
 METRICS = ("reach", "penetration", "target_activated", "spillover", "spillover_share", "lift", "p_microviral",
            "rounds_to_theta", "rounds")
+# Per-run arrays that simulation.merge_outputs concatenates.
+_PER_RUN = ("reach", "target_activated", "rounds", "new_by_round", "new_target_by_round", "community_activated")
 #: Statistics per metric: columns ``<metric>_<stat>``.
 STATS = ("mean", "se", "ci_low", "ci_high")
 
@@ -86,6 +88,34 @@ class CascadeResult:
         self.node_activated = node_activated
         self.seed_reach = seed_reach
         self.seed_target_activated = seed_target_activated
+
+    @classmethod
+    def concat(cls, parts):
+        """One result from results of the same seeds and target on consecutive keys, in run order.
+
+        Examples
+        --------
+        >>> import microviral as mv
+        >>> g = mv.CommunityGraph.from_edges([0, 1], [1, 2], prob=0.5)
+        >>> res = mv.simulate(g, [0], n_runs=10, rng=0)
+        >>> both = mv.CascadeResult.concat([mv.simulate(g, [0], keys=res.keys[:4]),
+        ...                                 mv.simulate(g, [0], keys=res.keys[4:])])
+        >>> bool((both.reach == res.reach).all() and (both.new_by_round == res.new_by_round).all())
+        True
+        """
+        from .simulation import merge_outputs
+
+        first = parts[0]
+        out = merge_outputs([{name: getattr(p, name) for name in _PER_RUN} for p in parts])
+        anatomy = {}
+        if first.node_activated is not None:  # counts over runs add up
+            anatomy["node_activated"] = sum(p.node_activated for p in parts)
+        for name in ("seed_reach", "seed_target_activated"):
+            if getattr(first, name) is not None:
+                anatomy[name] = np.concatenate([getattr(p, name) for p in parts], axis=0)
+        return cls(**out, **anatomy, keys=np.concatenate([p.keys for p in parts]), seeds=first.seeds,
+                   target_mask=first.target_mask, n_nodes=first.n_nodes, community_names=first.community_names,
+                   provenance=first.provenance, graph=first._graph, model=first.model, max_rounds=first.max_rounds)
 
     # ------------------------------------------------------------------ per-run views
     @property

@@ -366,7 +366,7 @@ def prepare(graph, seeds, target, n_runs, rng, keys, max_rounds, *, bytes_per_ru
 
 def simulate(graph, seeds, *, model="ic", n_runs=1000, target=None, rng=None, max_rounds=None, keys=None,
              count_communities=True, n_threads=None, progress=None, backend="local", client=None, chunk_size=None,
-             per_node=False, attribution=False):
+             per_node=False, attribution=False, tol=None, rtol=None, metric="penetration", max_runs=100_000):
     """Run cascade simulations from ``seeds`` and measure penetration of ``target``.
 
     Each run is one random world fixed by its 64-bit key. Under independent
@@ -418,6 +418,18 @@ def simulate(graph, seeds, *, model="ic", n_runs=1000, target=None, rng=None, ma
     attribution : bool, default False
         Also count each run's nodes and target members per seed's tree
         (:meth:`CascadeResult.attribution`). Same second pass.
+    tol, rtol : float, optional
+        Adaptive run count: ``n_runs`` is then the first stage (at least 30), and runs are added
+        in stages until the 95% interval of the mean of ``metric`` has half-width
+        within ``tol`` (absolute) or within ``rtol`` times the mean, or ``max_runs``
+        is reached (then a ``RuntimeWarning`` gives the half-width reached). The
+        stopping rule is Stein's two-stage procedure with re-estimation; see
+        ``docs/metrics.md``. The keys are those of a fixed call: the result equals,
+        bit for bit, ``simulate(..., n_runs=result.n_runs, rng=rng)`` with the same ``rng``.
+    metric : {"penetration", "reach", "target_activated", "spillover"}, default "penetration"
+        The per-run quantity whose mean ``tol``/``rtol`` apply to.
+    max_runs : int, default 100000
+        Most runs with ``tol``/``rtol``.
 
     Returns
     -------
@@ -450,8 +462,21 @@ def simulate(graph, seeds, *, model="ic", n_runs=1000, target=None, rng=None, ma
     >>> round(float(lt.reach.mean() - 2), 1)
     0.7
     """
+    adaptive = tol is not None or rtol is not None
+    if adaptive:
+        from ._adaptive import KeyStream, check_tolerances
+
+        if keys is not None:
+            raise ValueError("'tol'/'rtol' draw their runs from 'rng'; they cannot be used with 'keys'.")
+        stream = KeyStream(rng)
+        rng = stream.source  # one source: the first stage's keys and the later ones come from the same stream
     seeds, mask, in_target, keys, max_rounds, provenance = prepare(graph, seeds, target, n_runs, rng, keys,
                                                                     max_rounds, model=model)
+    if adaptive:
+        tol, rtol, max_runs = check_tolerances(tol, rtol, keys.size, max_runs)
+        if metric not in _ADAPTIVE_METRICS:
+            raise ValueError(f"'metric' must be one of {list(_ADAPTIVE_METRICS)}. Got {_describe(metric)}.")
+        stream.keys = keys  # drawn by prepare from the same source
     count_communities = check_bool(count_communities, "count_communities")
     per_node, attribution = check_bool(per_node, "per_node"), check_bool(attribution, "attribution")
     provenance.update(count_communities=count_communities, per_node=per_node, attribution=attribution)
@@ -473,13 +498,27 @@ def simulate(graph, seeds, *, model="ic", n_runs=1000, target=None, rng=None, ma
         if n_threads is not None:
             raise ValueError("'n_threads' applies to backend='local'; with Dask, size the workers' threads instead.")
 
-        out = simulate_dask(graph, seeds, in_target, keys, max_rounds=max_rounds, count_communities=count_communities,
-                            client=client, chunk_size=chunk_size, progress=progress, model=model)
+        def run(keys_):
+            return simulate_dask(graph, seeds, in_target, keys_, max_rounds=max_rounds,
+                                 count_communities=count_communities, client=client, chunk_size=chunk_size,
+                                 progress=progress, model=model)
     else:
         if client is not None:
             raise ValueError("'client' is only used with backend='dask'.")
-        out = _simulate_local(graph, seeds, in_target, keys, max_rounds, count_communities, n_threads, progress,
-                              chunk_size, model)
+
+        def run(keys_):
+            return _simulate_local(graph, seeds, in_target, keys_, max_rounds, count_communities, n_threads,
+                                   progress, chunk_size, model)
+
+    def result(out, keys_):
+        return CascadeResult(**out, keys=keys_, seeds=seeds, target_mask=mask, n_nodes=graph.n_nodes,
+                             community_names=graph.community_names, provenance=provenance, graph=graph,
+                             model=model, max_rounds=None if max_rounds < 0 else max_rounds)
+
+    if adaptive:
+        out, keys = _run_adaptive(run, result, stream, keys.size, metric, tol, rtol, max_runs, provenance)
+    else:
+        out = run(keys)
     if per_node or attribution:
         from ._kernels.anatomy import count_runs
 
@@ -487,9 +526,32 @@ def simulate(graph, seeds, *, model="ic", n_runs=1000, target=None, rng=None, ma
         with _threads(n_threads), parallel_guard():
             out.update(count_runs(graph, seeds, in_target, keys, max_rounds, model, per_node, attribution,
                                   out["reach"]))
-    return CascadeResult(**out, keys=keys, seeds=seeds, target_mask=mask, n_nodes=graph.n_nodes,
-                         community_names=graph.community_names, provenance=provenance, graph=graph, model=model,
-                         max_rounds=None if max_rounds < 0 else max_rounds)
+    return result(out, keys)
+
+
+_ADAPTIVE_METRICS = ("penetration", "reach", "target_activated", "spillover")
+
+
+def _run_adaptive(run, result, stream, n_first, metric, tol, rtol, max_runs, provenance):
+    """Outputs and keys of the runs that :func:`microviral._adaptive.run_adaptive` asks for."""
+    from ._adaptive import run_adaptive
+
+    parts, state = [], {}
+
+    def extend(n):
+        done = sum(p["reach"].size for p in parts)
+        parts.append(run(stream.take(n)[done:n]))
+        state["out"] = merge_outputs(parts) if len(parts) > 1 else parts[0]
+
+    def measure():
+        out = state["out"]
+        summary = result(out, stream.take(out["reach"].size)).summary().iloc[0]
+        return [tuple(summary[f"{metric}_{s}"] for s in ("mean", "ci_low", "ci_high"))]
+
+    info = run_adaptive(extend, measure, n_first=n_first, tol=tol, rtol=rtol, max_runs=max_runs,
+                        what=f"the mean {metric}")
+    provenance["adaptive"] = dict(tol=tol, rtol=rtol, metric=metric, max_runs=max_runs, **info)
+    return dict(state["out"]), stream.take(info["n_runs"])
 
 
 # Without an explicit chunk_size, runs go in chunks of about this many seconds (timed as they go): long enough
