@@ -44,6 +44,16 @@ def test_adaptive_result_equals_the_fixed_call(rng):
     assert info["half_width"] == pytest.approx((s["penetration_ci_high"] - s["penetration_ci_low"]) / 2)
 
 
+def test_adaptive_with_anatomy_counts_equals_the_fixed_call():
+    g = six_nodes()
+    kw = dict(target="b", per_node=True, attribution=True)
+    res = mv.simulate(g, [0, 3], n_runs=40, tol=0.02, rng=8, **kw)
+    fixed = mv.simulate(g, [0, 3], n_runs=res.n_runs, rng=8, **kw)
+    assert res.n_runs > 40
+    for name in PER_RUN + ("node_activated", "seed_reach", "seed_target_activated"):
+        assert np.array_equal(getattr(res, name), getattr(fixed, name)), name
+
+
 def test_rtol_and_other_metrics():
     g = six_nodes()
     res = mv.simulate(g, [0], target="b", n_runs=100, rtol=0.02, metric="reach", rng=1)
