@@ -197,6 +197,15 @@ def _add_run_args(p, max_rounds=True):
                    help="penetration threshold that counts as micro-viral (default 0.1)")
     if max_rounds:
         p.add_argument("--max-rounds", type=int, default=None, metavar="R", help="stop cascades after R rounds")
+    what = "mean penetration" if max_rounds else "every paired penetration difference against the baseline"
+    p.add_argument("--tol", type=float, default=None, metavar="X",
+                   help=f"add runs until the 95%% interval of the {what} has half-width <= X; --runs is then the "
+                        "first stage (docs/metrics.md)")
+    if max_rounds:
+        p.add_argument("--rtol", type=float, default=None, metavar="X",
+                       help="like --tol, relative: half-width <= X times the mean penetration")
+    p.add_argument("--max-runs", type=int, default=100_000, metavar="N",
+                   help="most runs with --tol/--rtol (default 100000)")
 
 
 def _probability_column(path):
@@ -402,7 +411,9 @@ def _cmd_simulate(args):
         seeds = _strategy(args.strategy)(graph, args.k, target=target, rng=pick_rng, **_model(args, "strategy"))
         how = f"strategy {args.strategy}, k={args.k}"
     res = mv.simulate(graph, seeds, n_runs=args.runs, target=target, rng=sim_rng, max_rounds=args.max_rounds,
-                      progress=args.progress, **_model(args, mv.simulate))
+                      progress=args.progress, tol=args.tol, rtol=args.rtol, max_runs=args.max_runs,
+                      **_model(args, mv.simulate))
+    args.runs = res.n_runs  # with --tol/--rtol: the runs made
     table = res.summary(theta=args.theta)
     ids = np.asarray(graph.node_ids)[res.seeds]
     files = {"simulate.csv": table.to_csv(index=False).encode()}
@@ -492,7 +503,9 @@ def _cmd_compare(args):
             raise ValueError(f"'--k' budgets must be >= 1, got {k}.")
     graph, target = _load_graph(args)
     table = mv.compare(graph, names, budgets, target=target, n_runs=args.runs, rng=args.streams[2],
-                       theta=args.theta, progress=args.progress, **_model(args, mv.compare))
+                       theta=args.theta, progress=args.progress, tol=args.tol, max_runs=args.max_runs,
+                       **_model(args, mv.compare))
+    args.runs = int(table["n_runs"].iloc[0])  # with --tol: the runs made
     files = {"compare.csv": table.to_csv(index=False).encode()}
     if args.plot:
         files.update(_plot_compare(table))
@@ -569,7 +582,8 @@ _COMMANDS = {"demo": _cmd_demo, "simulate": _cmd_simulate, "compare": _cmd_compa
 # Library argument names as the command line spells them, for an error raised inside a library call.
 _OPTION_OF = {"n_runs": "--runs", "k": "--k", "theta": "--theta", "max_rounds": "--max-rounds", "p": "--p",
               "p_in": "--p-in", "p_out": "--p-out", "seeds": "--seeds", "target": "--target", "rng": "--rng",
-              "model": "--model", "strategy": "--strategy", "strategies": "--strategies"}
+              "model": "--model", "strategy": "--strategy", "strategies": "--strategies",
+              "tol": "--tol", "rtol": "--rtol", "max_runs": "--max-runs"}
 _QUOTED_NAME = re.compile(r"'([a-z_]+)'(?=\s+(?:must|needs|should)\b)")
 
 

@@ -626,3 +626,29 @@ def test_output_set_cleans_up_on_any_exception(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         write_set({tmp_path / "a.csv": lambda f: f.write(b"new"), tmp_path / "a.json": broken})
     assert os.listdir(tmp_path) == ["a.csv"] and (tmp_path / "a.csv").read_text() == "old"
+
+
+# ------------------------------------------------------------------------------------------- --tol/--rtol
+def test_tol_adds_runs_until_the_interval_is_narrow(files, capsys):
+    edges, labels, out = files
+    code, stdout, err = run(["simulate", edges, "--community", labels, "--target", "b", "--seeds", "100,105",
+                             "--p", "0.5", "--runs", "50", "--tol", "0.02", "--rng", "4", "--out", out], capsys)
+    assert code == 0, err
+    info = json.loads((out / "simulate.json").read_text())
+    row = info["summary"][0]
+    assert info["n_runs"] == row["n_runs"] > 50 and f"{info['n_runs']} runs" in stdout
+    assert (row["penetration_ci_high"] - row["penetration_ci_low"]) / 2 <= 0.02
+    assert info["provenance"]["adaptive"]["reached"]
+    code, _, err = run(["simulate", edges, "--community", labels, "--seeds", "100", "--runs", "50", "--rtol",
+                        "0.0001", "--max-runs", "80", "--rng", "4", "--out", out], capsys)
+    assert code == 0 and "note: stopped at max_runs=80" in err
+    code, _, err = run(["compare", edges, "--community", labels, "--target", "b", "--strategies", "degree,random",
+                        "--k", "1", "--p", "0.5", "--runs", "50", "--tol", "0.02", "--rng", "4", "--out", out, "--no-plot"],
+                       capsys)
+    assert code == 0, err
+    table = pd.read_csv(out / "compare.csv")
+    assert (table["n_runs"] > 50).all()
+    assert ((table["penetration_diff_ci_high"] - table["penetration_diff_ci_low"]) / 2 <= 0.02).all()
+    code, _, err = run(["simulate", edges, "--community", labels, "--seeds", "100", "--tol", "0", "--out", out],
+                       capsys)
+    assert code == 1 and "'--tol' must be a finite number in (0, inf]" in err
