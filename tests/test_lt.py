@@ -427,3 +427,32 @@ def test_lt_rr_estimate_matches_monte_carlo_global_and_targeted():
         z = abs(est - mc.mean()) / np.hypot(se, mc.std() / np.sqrt(mc.size))
         assert z < 4, (target, est, mc.mean())
         assert abs(ic.mean() - mc.mean()) > 8 * np.hypot(se, mc.std() / np.sqrt(mc.size))  # the models differ here
+
+
+def test_rr_estimate_under_lt_matches_monte_carlo_global_and_targeted():
+    g = mv.probabilities.random_normalized(lt_graph(9, 300, 1800, n_comm=3), rng=2)
+    seeds = [5, 60, 200]
+    for target in (None, 1):
+        est, se, low, high = mv.seeding.rr_estimate(g, seeds, target=target, n_sets=30000, rng=3, model="lt")
+        mc = mv.simulate(g, seeds, model="lt", n_runs=20000, rng=4, target=target).target_activated
+        assert abs(est - mc.mean()) < 4 * np.hypot(se, mc.std() / np.sqrt(mc.size)), target
+        ic, ic_se, _, _ = mv.seeding.rr_estimate(g, seeds, target=target, n_sets=30000, rng=3)
+        assert abs(ic - est) > 8 * np.hypot(se, ic_se)  # LT's walks are not IC's sets on these weights
+
+
+def test_imm_under_lt_picks_by_lt_spread():
+    """The graph of the CELF test: seed 0 spreads to 4 nodes under LT (3.75 under IC), seed 4 to 3.85 under both."""
+    g = mv.CommunityGraph.from_edges([0, 0, 1, 2, 4, 4, 5], [1, 2, 3, 3, 5, 6, 7],
+                                     prob=[1.0, 1.0, 0.5, 0.5, 1.0, 1.0, 0.85], community=[0, 0, 0, 1, 0, 0, 0, 1])
+    assert np.asarray(mv.seeding.imm(g, 1, rng=0, model="lt")).tolist() == [0]
+    assert np.asarray(mv.seeding.imm(g, 1, rng=0)).tolist() == [4]
+    # activated members of {1, 2, 3, 5, 6, 7}: seed 0 gives 3 under LT (2.75 under IC), seed 4 gives 2.85
+    h = g.with_community([0, 1, 1, 1, 0, 1, 1, 1])
+    assert np.asarray(mv.seeding.imm_target(h, 1, target=1, rng=0, model="lt")).tolist() == [0]
+    assert np.asarray(mv.seeding.imm_target(h, 1, target=1, rng=0)).tolist() == [4]
+    assert np.asarray(mv.seeding.opim_c_target(h, 1, target=1, rng=0, model="lt")).tolist() == [0]
+    bad = g.with_prob(np.full(g.n_arcs, 0.6))
+    with pytest.raises(ValueError, match="in-weights"):
+        mv.seeding.imm(bad, 1, rng=0, model="lt")
+    t = mv.compare(g, ["imm_target"], k=1, model="lt", target=1, n_runs=100, rng=0)
+    assert t.attrs["model"] == "lt"

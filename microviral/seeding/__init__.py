@@ -108,7 +108,7 @@ def celf_target(graph, k, *, target=None, rng=None, n_runs=200, model="ic"):
     return celf(graph, k, target=target, rng=rng, n_runs=n_runs, objective="target", model=model)
 
 
-def imm_target(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True):
+def imm_target(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True, model="ic"):
     """Targeted IMM: maximise the expected number of activated ``target`` members (required).
 
     Examples
@@ -120,7 +120,7 @@ def imm_target(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True)
     """
     if target is None:
         raise ValueError("'target' is required by the 'imm_target' strategy. Got None.")
-    return imm(graph, k, eps=eps, ell=ell, target=target, rng=rng, fresh=fresh)
+    return imm(graph, k, eps=eps, ell=ell, target=target, rng=rng, fresh=fresh, model=model)
 
 
 def celf_reach(graph, k, *, target=None, rng=None, n_runs=200, model="ic"):
@@ -137,7 +137,7 @@ def celf_reach(graph, k, *, target=None, rng=None, n_runs=200, model="ic"):
     return celf(graph, k, rng=rng, n_runs=n_runs, objective="reach", model=model)
 
 
-def imm_reach(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True):
+def imm_reach(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True, model="ic"):
     """IMM maximising expected reach over the whole graph (``target`` accepted and ignored).
 
     Examples
@@ -148,10 +148,11 @@ def imm_reach(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True):
     [0]
     """
     _check_unused(graph, target=target)
-    return imm(graph, k, eps=eps, ell=ell, rng=rng, fresh=fresh)
+    return imm(graph, k, eps=eps, ell=ell, rng=rng, fresh=fresh, model=model)
 
 
-def opim_c_target(graph, k, *, target=None, rng=None, eps=0.1, delta=None, ratio=None, max_rr_sets=None):
+def opim_c_target(graph, k, *, target=None, rng=None, eps=0.1, delta=None, ratio=None, max_rr_sets=None,
+                  model="ic"):
     """Targeted OPIM-C: maximise the expected number of activated ``target`` members (required).
 
     Examples
@@ -163,10 +164,12 @@ def opim_c_target(graph, k, *, target=None, rng=None, eps=0.1, delta=None, ratio
     """
     if target is None:
         raise ValueError("'target' is required by the 'opim_c_target' strategy. Got None.")
-    return opim_c(graph, k, eps=eps, delta=delta, ratio=ratio, target=target, rng=rng, max_rr_sets=max_rr_sets)
+    return opim_c(graph, k, eps=eps, delta=delta, ratio=ratio, target=target, rng=rng, max_rr_sets=max_rr_sets,
+                  model=model)
 
 
-def opim_c_reach(graph, k, *, target=None, rng=None, eps=0.1, delta=None, ratio=None, max_rr_sets=None):
+def opim_c_reach(graph, k, *, target=None, rng=None, eps=0.1, delta=None, ratio=None, max_rr_sets=None,
+                 model="ic"):
     """OPIM-C maximising expected reach over the whole graph (``target`` accepted and ignored).
 
     Examples
@@ -177,7 +180,7 @@ def opim_c_reach(graph, k, *, target=None, rng=None, eps=0.1, delta=None, ratio=
     [0]
     """
     _check_unused(graph, target=target)
-    return opim_c(graph, k, eps=eps, delta=delta, ratio=ratio, rng=rng, max_rr_sets=max_rr_sets)
+    return opim_c(graph, k, eps=eps, delta=delta, ratio=ratio, rng=rng, max_rr_sets=max_rr_sets, model=model)
 
 
 STRATEGIES = {

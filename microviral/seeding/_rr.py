@@ -71,7 +71,29 @@ class _ICSampler:
         rr_sample(*self.arrays, pool, base, ids, chunk_len, cap, buf, starts, sizes)
 
 
-SAMPLERS = {"ic": _ICSampler}
+class _LTSampler:
+    """Linear threshold: reverse random walks (see :mod:`microviral._kernels.rr_lt`).
+
+    Each visited node keeps at most one in-arc, arc ``(u, v)`` with probability
+    ``w(u, v)``: LT's live-edge worlds (Kempe et al. 2003), so the RR sets estimate
+    LT spread. The in-weights are checked first (at most 1 per node).
+    """
+
+    def __init__(self, graph):
+        from .._kernels.rr_lt import in_weight_cumsum
+        from ..simulation import check_lt_weights
+
+        check_lt_weights(graph)
+        roff, rsrc, rarc = graph._in_arcs()
+        self.arrays = (roff, np.ascontiguousarray(rsrc), in_weight_cumsum(roff, np.ascontiguousarray(graph.prob[rarc])))
+
+    def sample(self, pool, base, ids, chunk_len, cap, buf, starts, sizes):
+        from .._kernels.rr_lt import rr_sample_lt
+
+        rr_sample_lt(*self.arrays, pool, base, ids, chunk_len, cap, buf, starts, sizes)
+
+
+SAMPLERS = {"ic": _ICSampler, "lt": _LTSampler}
 """Diffusion model name -> RR-set sampler class (built from the graph)."""
 
 

@@ -140,8 +140,10 @@ def imm(graph, k, *, eps=0.1, ell=1.0, target=None, rng=None, fresh=True, model=
     fresh : bool, default True
         Draw new RR sets for node selection (Chen 2018's fix) instead of reusing
         the sampling phase's.
-    model : {"ic"}, default "ic"
-        Diffusion model whose RR sets are drawn.
+    model : {"ic", "lt"}, default "ic"
+        Diffusion model whose RR sets are drawn: IC's live arcs, or LT's reverse
+        random walks (each node keeps at most one in-arc, with probability its
+        weight); under LT the in-weights must sum to at most 1 per node.
     progress : bool, optional
         Progress bar over RR sets drawn (default: only when the run has taken a few
         seconds and stderr is a terminal).

@@ -167,8 +167,10 @@ def opim_c(graph, k, *, eps=0.1, delta=None, ratio=None, target=None, rng=None, 
     rng : None, int, numpy SeedSequence or Generator
         Source of the RR-set keys; the same ``rng`` gives the same seeds at any
         thread count.
-    model : {"ic"}, default "ic"
-        Diffusion model whose RR sets are drawn.
+    model : {"ic", "lt"}, default "ic"
+        Diffusion model whose RR sets are drawn: IC's live arcs, or LT's reverse
+        random walks (each node keeps at most one in-arc, with probability its
+        weight); under LT the in-weights must sum to at most 1 per node.
     max_rr_sets : int, optional
         Most RR sets per collection (default ``theta_max``).
     progress : bool, optional
