@@ -479,6 +479,14 @@ class CommunityGraph:
             stored values (scipy keeps one unnamed value per entry, so any name, such
             as ``"weight"``, means them).
 
+        Raises
+        ------
+        TypeError, ValueError
+            Not a square 2-d scipy sparse matrix or array; raw arrays that break their format's rules (e.g. a CSR
+            ``indptr`` that decreases or points past ``indices``, indices out of range or not integers, lengths
+            that differ), checked before scipy converts anything; values that are not probabilities when read
+            as such; an asymmetric matrix with ``directed=False``.
+
         Examples
         --------
         >>> import scipy.sparse as sp, microviral as mv
@@ -488,6 +496,8 @@ class CommunityGraph:
         """
         import scipy.sparse as sp
 
+        from ._sparse import sparse_entries
+
         if not sp.issparse(matrix):
             raise TypeError(f"'matrix' must be a scipy sparse matrix or array. Got {type(matrix).__name__}.")
         if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
@@ -495,10 +505,23 @@ class CommunityGraph:
         if matrix.shape[0] == 0:
             raise ValueError("'matrix' must have at least one row: cannot build an empty graph. Got shape (0, 0).")
         directed = check_bool(directed, "directed")
-        coo = sp.coo_array(matrix)
-        coo.sum_duplicates()
-        nz = coo.data != 0
-        row, col, data = coo.row[nz].astype(np.int64), coo.col[nz].astype(np.int64), coo.data[nz]
+        # scipy is never asked to convert the matrix: its conversions trust the raw arrays and a malformed one
+        # corrupts the heap, so the entries are read and checked with numpy (microviral._sparse)
+        (n, _), row, col, data = sparse_entries(matrix)
+        if n > 2**31 - 2:
+            raise ValueError(f"'matrix' may have at most {2**31 - 2} rows (one per node). Got shape {matrix.shape}.")
+        key = row * n + col
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        first = np.ones(key.size, dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        starts = np.flatnonzero(first)
+        # repeated entries add up in their own dtype, as in scipy (bools stay bools: structure, not numbers)
+        data = np.add.reduceat(data[order], starts, dtype=data.dtype) if key.size else data
+        key = key[starts]
+        nz = data != 0
+        key, data = key[nz], data[nz]
+        row, col = np.divmod(key, n)
         from_values = isinstance(prob, str)
         if from_values:
             if data.dtype.kind not in "iuf":  # complex would lose its imaginary part, bools are structure
@@ -512,11 +535,14 @@ class CommunityGraph:
             raise TypeError(f"'prob' must be None, a float in [0, 1] or a str (read the matrix's values). "
                             f"Got {_describe(prob)}.")
         if not directed:
-            if (abs(coo - coo.T) > 0).nnz if from_values else (abs((coo != 0).astype(int) - (coo.T != 0).astype(int)) > 0).nnz:
+            # key is sorted: the matrix is symmetric iff its transpose, sorted the same way, is equal to it
+            t_order = np.argsort(col * n + row, kind="stable")
+            if not np.array_equal((col * n + row)[t_order], key) or (from_values and
+                                                                     not np.array_equal(p[t_order], p)):
                 raise ValueError("'matrix' must be symmetric when directed=False.")
             keep = row <= col
             row, col, p = row[keep], col[keep], p[keep]
-        return cls.from_edges(row, col, n_nodes=matrix.shape[0], community=community, directed=directed, prob=p)
+        return cls.from_edges(row, col, n_nodes=n, community=community, directed=directed, prob=p)
 
     # ------------------------------------------------------------------ accessors
     @property

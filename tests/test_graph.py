@@ -116,6 +116,36 @@ def test_from_scipy_matches_from_edges():
         mv.CommunityGraph.from_scipy(np.eye(3))
 
 
+
+@pytest.mark.parametrize("kind", ["array", "matrix"])
+@pytest.mark.parametrize("fmt", ["csr", "csc", "bsr", "coo", "dia", "lil", "dok"])
+def test_from_scipy_reads_every_format_alike(fmt, kind):
+    """Each format's raw arrays are read by microviral itself (not by scipy's conversions): same graph from each."""
+    rng = np.random.default_rng(3)
+    dense = rng.choice([0.0, 0.0, 0.25, 0.5, 1.0], size=(6, 6))
+    np.fill_diagonal(dense, 0.0)  # self-loops are dropped with a warning
+    sym = np.triu(dense, 1) + np.triu(dense, 1).T
+    make = getattr(sp, f"{fmt}_{kind}")
+    for values in (dense, sym):
+        A = make(values, blocksize=(2, 3)) if fmt == "bsr" else make(values)
+        src, dst = np.nonzero(values)
+        for kw in (dict(prob="weight"), dict(prob=0.3), dict(directed=False)):
+            if kw.get("directed") is False and values is dense:
+                with pytest.raises(ValueError, match="'matrix' must be symmetric"):
+                    mv.CommunityGraph.from_scipy(A, **kw)
+                continue
+            g = mv.CommunityGraph.from_scipy(A, **kw)
+            assert g.arc_sources.tolist() == src.tolist() and g.indices.tolist() == dst.tolist()
+            assert g.prob.tolist() == (values[src, dst] if kw.get("prob") == "weight" else
+                                       np.full(src.size, kw.get("prob", 0.1))).tolist()
+
+
+def test_from_scipy_sums_repeated_entries_and_drops_zeros():
+    A = sp.coo_array(([0.25, 0.5, 0.0, 0.3, -0.3], ([0, 0, 1, 2, 2], [1, 1, 2, 0, 0])), shape=(3, 3))
+    g = mv.CommunityGraph.from_scipy(A, prob="weight")
+    assert g.arc_sources.tolist() == [0] and g.indices.tolist() == [1] and g.prob.tolist() == [0.75]
+
+
 def test_pickle_round_trip():
     g = mv.CommunityGraph.from_edges([0, 1], [1, 2], community=["a", "b", "b"], prob=0.4)
     h = pickle.loads(pickle.dumps(g))
