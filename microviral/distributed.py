@@ -277,8 +277,7 @@ def _cores():
 
 def _run_chunk(graph, seeds, in_target, keys, max_rounds, count_communities, host_threads, model="ic"):
     """One Dask task: the local engine on a slice of run keys (each run depends only on its key)."""
-    import numba
-
+    from ._kernels.runtime import max_threads
     from .simulation import _threads, simulate_keys
 
     try:
@@ -289,7 +288,7 @@ def _run_chunk(graph, seeds, in_target, keys, max_rounds, count_communities, hos
         sharing = host_threads.get(get_address_host(worker.address)) or worker.state.nthreads
     except Exception:  # a restarted worker on a new host, or called outside a worker
         sharing = 1
-    n_threads = max(1, min(numba.config.NUMBA_NUM_THREADS, _cores() // max(1, sharing), keys.size))
+    n_threads = max(1, min(max_threads(), _cores() // max(1, sharing), keys.size))
     # simulate_keys serialises kernel launches itself where numba's threading layer needs it (workqueue).
     with _threads(n_threads):
         return simulate_keys(graph, seeds, in_target, keys, max_rounds=max_rounds, count_communities=count_communities,

@@ -1,12 +1,12 @@
 """simulate(): the only caller of the cascade kernels (independent cascade, linear threshold)."""
 
 import os
-import threading
-from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
 from . import __version__
+from ._kernels.runtime import max_threads, num_threads, parallel_chunksize, parallel_guard
+from ._kernels.runtime import threads as _threads
 from ._progress import check_progress, wants_bar
 from ._rng import check_keys, check_rng, rng_record, run_keys, target_record
 from ._validation import _describe, check_bool, check_int, check_node_array
@@ -46,45 +46,10 @@ def check_memory(n_bytes, what, hint="ask for fewer runs or rounds"):
         )
 
 
-_WORKQUEUE_LOCK = threading.Lock()
-
-
-def parallel_guard():
-    """Context that serialises parallel kernel launches when numba's threading layer is not thread-safe.
-
-    numba's fallback ``workqueue`` layer aborts the whole process when two Python
-    threads launch ``parallel=True`` kernels at once; ``omp`` and ``tbb`` are safe.
-    Until the first parallel kernel has run the layer is unknown, so that call is
-    serialised too. Every caller of a parallel kernel should launch it inside this.
-    """
-    import numba
-
-    try:
-        layer = numba.threading_layer()
-    except ValueError:  # no parallel kernel has run yet in this process
-        layer = None
-    return _WORKQUEUE_LOCK if layer in (None, "workqueue") else nullcontext()
-
-
 def _output_bytes_per_run(graph, count_communities=True):
     """Bytes of :func:`simulate` output per run (key, per-run counts, first per-round columns, communities)."""
     width = min(_ROUND_WIDTH, graph.n_nodes + 1)
     return 8 + 3 * 8 + 2 * width * 4 + (graph.n_communities * 4 if count_communities else 0)
-
-
-@contextmanager
-def _threads(n_threads):
-    import numba
-
-    if n_threads is None:
-        yield numba.get_num_threads()
-        return
-    old = numba.get_num_threads()
-    numba.set_num_threads(n_threads)
-    try:
-        yield n_threads
-    finally:
-        numba.set_num_threads(old)
 
 
 def check_graph(graph, name="graph"):
@@ -238,9 +203,7 @@ def simulate_keys(graph, seeds, in_target, keys, *, max_rounds=-1, count_communi
 
 
 def _simulate_keys(graph, seeds, in_target, keys, max_rounds, count_communities, n_chunks, kernel):
-    import numba
-
-    from ._kernels.ic import gather_rounds, gather_rounds_pair
+    from ._kernels.bfs import gather_rounds, gather_rounds_pair
 
     run_kernel = _kernel(kernel)
     n_runs = keys.size
@@ -249,7 +212,7 @@ def _simulate_keys(graph, seeds, in_target, keys, max_rounds, count_communities,
     width = min(graph.n_nodes, max(_ROUND_WIDTH, _ROUND_BUFFER_BYTES // (4 * max(n_runs, 1))))
     if max_rounds >= 0:
         width = min(width, max_rounds + 1)
-    threads = numba.get_num_threads()
+    threads = num_threads()
     serial = threads > 1 and _predicted_seconds(graph, n_runs) < _SERIAL_BELOW_S
     if n_chunks is None:
         # Many chunks per thread balance uneven runs (a few giant cascades); but each chunk zeroes scratch for every
@@ -267,10 +230,8 @@ def _simulate_keys(graph, seeds, in_target, keys, max_rounds, count_communities,
     buf_t = np.empty((width, n_runs), dtype=np.int32)
     comm = np.zeros((n_runs if n_comm else 0, n_comm), dtype=np.int32)
     args = (graph.indptr, graph.indices, graph.prob, _uniform_p_scaled(graph), seeds, in_target, graph.community)
-    old_chunksize = numba.set_parallel_chunksize(1)  # threads take chunks one at a time: balanced if runs vary
-    if serial:
-        numba.set_num_threads(1)
-    try:
+    # threads take chunks one at a time: balanced if runs vary
+    with parallel_chunksize(1), _threads(1 if serial else None):
         with parallel_guard():
             run_kernel(*args, keys, max_rounds, n_chunks, reach, hits, rounds, buf, buf_t, comm)
         needed = int(rounds.max()) + 1 if n_runs else 1
@@ -279,10 +240,6 @@ def _simulate_keys(graph, seeds, in_target, keys, max_rounds, count_communities,
         by_round_t = np.zeros((n_runs, needed), dtype=np.int32)
         with parallel_guard():
             gather_rounds_pair(buf, buf_t, rounds, by_round, by_round_t, max(1, min(n_chunks, n_runs // 1024)))
-    finally:
-        numba.set_parallel_chunksize(old_chunksize)
-        if serial:
-            numba.set_num_threads(threads)
     if kernel != "lt":  # the IC kernel choice reads this: keep it about IC cascades
         _record_reach(graph, reach)
     del buf, buf_t
@@ -483,10 +440,8 @@ def simulate(graph, seeds, *, model="ic", n_runs=1000, target=None, rng=None, ma
     progress = check_progress(progress)
     n_threads = check_int(n_threads, "n_threads", minimum=1, allow_none=True)
     if n_threads is not None:
-        import numba
-
-        if n_threads > numba.config.NUMBA_NUM_THREADS:
-            raise ValueError(f"'n_threads' must be <= {numba.config.NUMBA_NUM_THREADS} (numba's maximum). "
+        if n_threads > max_threads():
+            raise ValueError(f"'n_threads' must be <= {max_threads()} (numba's maximum). "
                              f"Got {n_threads}.")
     if chunk_size is not None:
         chunk_size = check_int(chunk_size, "chunk_size", minimum=1)

@@ -10,13 +10,14 @@ LT: node ``v`` becomes active in round ``t + 1`` when the weights of its in-neig
 sum to at least ``node_threshold(key, v)``; weights are added in the order the frontier pushes them.
 """
 
-import numba
 import numpy as np
 from numba import njit, prange
 
 from .._config import JIT, PARALLEL_JIT
 from .hashing import _INV53, _S11, GOLDEN, mix64, node_threshold
-from .ic import _PENDING, _cascade_fast
+from .bfs import chunk_range
+from .ic import _PENDING, _cascade_fast, uniform_p_scaled
+from .runtime import num_threads, parallel_chunksize
 
 
 @njit(**JIT)
@@ -104,8 +105,7 @@ def anatomy_runs(indptr, indices, prob, seeds, in_target, keys, max_rounds, lt, 
     per_node = node_counts.shape[0] > 0
     per_seed = seed_reach.shape[0] > 0
     for c in prange(n_chunks):
-        lo = (n_runs * c) // n_chunks
-        hi = (n_runs * (c + 1)) // n_chunks
+        lo, hi = chunk_range(n_runs, n_chunks, c)
         if lo == hi:
             continue
         stamp, acc, acc_stamp, queue, parent, level, root = _scratch(n, lt)
@@ -137,8 +137,7 @@ def node_counts_ic(indptr, indices, prob, p_scaled, seeds, keys, max_rounds, n_c
     no_rounds = np.zeros((0, n_runs), dtype=np.int32)
     no_counts = np.zeros((0, 1), dtype=np.int32)
     for c in prange(n_chunks):
-        lo = (n_runs * c) // n_chunks
-        hi = (n_runs * (c + 1)) // n_chunks
+        lo, hi = chunk_range(n_runs, n_chunks, c)
         if lo == hi:
             continue
         stamp = np.zeros(n, dtype=np.int32)
@@ -154,13 +153,6 @@ def node_counts_ic(indptr, indices, prob, p_scaled, seeds, keys, max_rounds, n_c
                 node_counts[c, queue[i]] += 1
 
 
-def _uniform_p_scaled(prob):
-    """``p * 2**53`` when every arc has the same probability ``p`` (the fast cascade's scalar path), else -1."""
-    if prob.size == 0:
-        return 0.0
-    return float(prob[0]) * 2.0**53 if prob.min() == prob.max() else -1.0
-
-
 def count_runs(graph, seeds, in_target, keys, max_rounds, model, per_node, attribution, reach):
     """The anatomy pass over ``keys``: per-node run counts and per-seed tree counts (trusted arrays).
 
@@ -173,7 +165,7 @@ def count_runs(graph, seeds, in_target, keys, max_rounds, model, per_node, attri
     ``seed_target_activated`` (int32, shape ``(n_runs, n_seeds)``, or None).
     """
     n_runs = keys.size
-    threads = numba.get_num_threads()
+    threads = num_threads()
     # chunks balance uneven runs; each chunk owns a row of per-node counts, so keep them few on big graphs
     n_chunks = max(1, min(n_runs, 4 * threads, max(threads, (2**26) // (8 * max(graph.n_nodes, 1)))))
     node_counts = np.zeros((n_chunks if per_node else 0, graph.n_nodes), dtype=np.int64)
@@ -182,16 +174,13 @@ def count_runs(graph, seeds, in_target, keys, max_rounds, model, per_node, attri
     seed_hits = np.zeros((n_runs if attribution else 0, k), dtype=np.int32)
     own_reach = np.empty(n_runs, dtype=np.int64)
     indptr, indices, prob = graph.indptr, graph.indices, graph.prob
-    old = numba.set_parallel_chunksize(1)
-    try:
+    with parallel_chunksize(1):
         if model == "ic" and not attribution:  # no parents needed: the engine's own (faster) cascade
-            node_counts_ic(indptr, indices, prob, _uniform_p_scaled(prob), seeds, keys, max_rounds, n_chunks,
+            node_counts_ic(indptr, indices, prob, uniform_p_scaled(prob), seeds, keys, max_rounds, n_chunks,
                            own_reach, node_counts)
         else:
             anatomy_runs(indptr, indices, prob, seeds, in_target, keys, max_rounds, model == "lt", n_chunks,
                          own_reach, node_counts, seed_reach, seed_hits)
-    finally:
-        numba.set_parallel_chunksize(old)
     if reach is not None and not np.array_equal(own_reach, reach):
         raise RuntimeError("internal error: the anatomy pass did not replay the engine's runs")
     return dict(node_activated=node_counts.sum(axis=0) if per_node else None,

@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import JIT, PARALLEL_JIT
+from .bfs import chunk_range
 from .bits import cttz, live_lanes, popcount
 from .hashing import _INV53, _S11, GOLDEN, mix64
 
@@ -144,8 +145,7 @@ def ic_runs_bitparallel(indptr, indices, prob, p_scaled, seeds, in_target, commu
     n_runs = keys.size
     n_words = (n_runs + _LANES - 1) // _LANES
     for c in prange(n_chunks):
-        lo = (n_words * c) // n_chunks
-        hi = (n_words * (c + 1)) // n_chunks
+        lo, hi = chunk_range(n_words, n_chunks, c)
         if lo == hi:
             continue
         active = np.zeros(n_nodes, dtype=np.uint64)

@@ -4,6 +4,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import JIT, PARALLEL_JIT
+from .bfs import chunk_range, count_level, record_round, seed_level
 from .bits import cttz, live_block, live_block_scaled, prefetch
 from .hashing import _INV53, _S11, GOLDEN, mix64
 
@@ -99,9 +100,9 @@ def ic_runs(indptr, indices, prob, seeds, in_target, community, keys, max_rounds
 #    block count), noting (block, live mask) pairs; then the live arcs' heads are checked and pushed, in the
 #    same order as a one-stage loop would. The mispredicted exits of the short live-bit loops no longer stall
 #    the long coin and load chains (25-35% faster).
-# 6. Target and community counts are made per level from the queue, in a loop of their own.
+# 6. Target and community counts are made per level from the queue, in a loop of their own (``bfs.count_level``).
 # Per-round counts are written transposed (round, run): a buffer with room for many rounds costs only the
-# pages actually touched.
+# pages actually touched. Seeding, level counts and round records are the shared ``bfs`` pieces.
 _BLOCK = 32  # must equal bits._WIDTH
 _PF_FAR = 16
 _PF_NEAR = 6
@@ -132,26 +133,12 @@ def _cascade_fast(indptr, indices, prob, p_scaled, seeds, in_target, community, 
     """Run one cascade; return (reach, target activated, rounds). Writes column ``row`` of the round buffers."""
     n_arcs = indices.size
     uniform = p_scaled >= 0.0
-    width = by_round_t.shape[0]
-    count_comm = comm_counts.shape[0] > 0
-    tail = 0
-    hits = 0
-    for i in range(seeds.size):
-        s = seeds[i]
-        stamp[s] = sid
-        queue[tail] = s
-        tail += 1
-        hits += in_target[s]
-        if count_comm:
-            comm_counts[row, community[s]] += 1
-    if width > 0:
-        by_round_t[0, row] = tail
-        by_round_target_t[0, row] = hits
+    tail, hits = seed_level(seeds, stamp, sid, queue, in_target, community, comm_counts, row, by_round_t,
+                            by_round_target_t)
     head = 0
     rounds = 0
     while head < tail and (max_rounds < 0 or rounds < max_rounds):
         level_end = tail
-        new_hits = 0
         fill = 0
         for i in range(head, level_end):
             if i + _PF_FAR < tail:
@@ -189,20 +176,13 @@ def _cascade_fast(indptr, indices, prob, p_scaled, seeds, in_target, community, 
                     fill = 0
                 blk += _BLOCK
         tail = _drain(pend_blk, pend_mask, fill, indices, stamp, sid, queue, tail)
-        # Counts of the new level, in a tight loop of their own (off the search's critical path).
-        for i in range(level_end, tail):
-            v = np.uint64(queue[i])
-            new_hits += in_target[v]
-            if count_comm:
-                comm_counts[row, np.uint64(community[v])] += 1
+        new_hits = count_level(queue, level_end, tail, in_target, community, comm_counts, row)
         head = level_end
         if tail == level_end:
             break
         rounds += 1
         hits += new_hits
-        if rounds < width:
-            by_round_t[rounds, row] = tail - level_end
-            by_round_target_t[rounds, row] = new_hits
+        record_round(by_round_t, by_round_target_t, rounds, row, tail - level_end, new_hits)
     return tail, hits, rounds
 
 
@@ -215,10 +195,8 @@ def ic_runs_fast(indptr, indices, prob, p_scaled, seeds, in_target, community, k
     Rows ``0..rounds[r]`` of column ``r`` are written (those below ``width``); other cells are left as they were.
     """
     n_nodes = indptr.size - 1
-    n_runs = keys.size
     for c in prange(n_chunks):
-        lo = (n_runs * c) // n_chunks
-        hi = (n_runs * (c + 1)) // n_chunks
+        lo, hi = chunk_range(keys.size, n_chunks, c)
         if lo == hi:
             continue
         stamp = np.zeros(n_nodes, dtype=np.int32)
@@ -234,38 +212,11 @@ def ic_runs_fast(indptr, indices, prob, p_scaled, seeds, in_target, community, k
             rounds[r] = k
 
 
-@njit(**JIT)
-def gather_rounds(buf_t, rounds, needed):
-    """(width, n_runs) buffer -> (n_runs, needed) C array; cells past a run's last round are zero."""
-    n_runs = rounds.size
-    out = np.zeros((n_runs, needed), dtype=np.int32)
-    top = min(needed, buf_t.shape[0])
-    for k in range(top):
-        for r in range(n_runs):
-            if k <= rounds[r]:
-                out[r, k] = buf_t[k, r]
-    return out
+def uniform_p_scaled(prob):
+    """``p * 2**53`` when every arc has the same probability ``p`` (the fast cascade's scalar path), else -1.
 
-
-@njit(**PARALLEL_JIT)
-def gather_rounds_pair(buf_a, buf_b, rounds, out_a, out_b, n_chunks):
-    """:func:`gather_rounds` of two buffers at once into zeroed ``out_*``, in parallel over chunks of runs.
-
-    The outputs are allocated by the caller: an allocation in a parallel function is itself a parallel loop,
-    which a chunk size of 1 makes very slow.
+    A function of the probabilities alone: the engine computes it once per call, never stores it.
     """
-    n_runs = rounds.size
-    top = min(out_a.shape[1], buf_a.shape[0])
-    for c in prange(n_chunks):
-        lo = (n_runs * c) // n_chunks
-        hi = (n_runs * (c + 1)) // n_chunks
-        for t in range(lo, hi, 16):  # tiles of 16 runs: reads and writes both stay within a few cache lines
-            t_end = min(t + 16, hi)
-            last = 0
-            for r in range(t, t_end):
-                last = max(last, rounds[r])
-            for k in range(min(top, last + 1)):
-                for r in range(t, t_end):
-                    if k <= rounds[r]:
-                        out_a[r, k] = buf_a[k, r]
-                        out_b[r, k] = buf_b[k, r]
+    if prob.size == 0:
+        return 0.0
+    return float(prob[0]) * 2.0**53 if prob.min() == prob.max() else -1.0  # exact: scaling by a power of two

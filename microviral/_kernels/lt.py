@@ -14,13 +14,15 @@ Per-node scratch (sum, threshold) is reset lazily: ``state[v]`` below
 are hashed once per touched node.
 
 Outputs are those of :func:`microviral._kernels.ic.ic_runs_fast` (same arguments,
-same transposed per-round buffers), so the engine calls either one.
+same transposed per-round buffers, same seeding and level counts from ``bfs``), so
+the engine calls either one.
 """
 
 import numpy as np
 from numba import njit, prange
 
 from .._config import JIT, PARALLEL_JIT
+from .bfs import chunk_range, count_level, record_round, seed_level
 from .hashing import stream_threshold, threshold_stream
 
 
@@ -28,24 +30,11 @@ from .hashing import stream_threshold, threshold_stream
 def _cascade(indptr, indices, prob, seeds, in_target, community, key, max_rounds, state, acc, thr, sid, queue,
              by_round_t, by_round_target_t, comm_counts, row):
     """Run one cascade; return (reach, target activated, rounds). Writes column ``row`` of the round buffers."""
-    width = by_round_t.shape[0]
-    count_comm = comm_counts.shape[0] > 0
     touched = np.int64(2) * sid
     active = touched + 1
     stream = threshold_stream(key)
-    tail = 0
-    hits = 0
-    for i in range(seeds.size):
-        s = seeds[i]
-        state[s] = active
-        queue[tail] = s
-        tail += 1
-        hits += in_target[s]
-        if count_comm:
-            comm_counts[row, community[s]] += 1
-    if width > 0:
-        by_round_t[0, row] = tail
-        by_round_target_t[0, row] = hits
+    tail, hits = seed_level(seeds, state, active, queue, in_target, community, comm_counts, row, by_round_t,
+                            by_round_target_t)
     head = 0
     rounds = 0
     while head < tail and (max_rounds < 0 or rounds < max_rounds):
@@ -70,20 +59,13 @@ def _cascade(indptr, indices, prob, seeds, in_target, community, key, max_rounds
                     state[v] = active
                     queue[tail] = v
                     tail += 1
-        new_hits = 0
-        for i in range(level_end, tail):
-            v = queue[i]
-            new_hits += in_target[v]
-            if count_comm:
-                comm_counts[row, community[v]] += 1
+        new_hits = count_level(queue, level_end, tail, in_target, community, comm_counts, row)
         head = level_end
         if tail == level_end:
             break
         rounds += 1
         hits += new_hits
-        if rounds < width:
-            by_round_t[rounds, row] = tail - level_end
-            by_round_target_t[rounds, row] = new_hits
+        record_round(by_round_t, by_round_target_t, rounds, row, tail - level_end, new_hits)
     return tail, hits, rounds
 
 
@@ -98,10 +80,8 @@ def lt_runs(indptr, indices, prob, p_scaled, seeds, in_target, community, keys, 
     chunking or threads.
     """
     n_nodes = indptr.size - 1
-    n_runs = keys.size
     for c in prange(n_chunks):
-        lo = (n_runs * c) // n_chunks
-        hi = (n_runs * (c + 1)) // n_chunks
+        lo, hi = chunk_range(keys.size, n_chunks, c)
         if lo == hi:
             continue
         state = np.zeros(n_nodes, dtype=np.int64)

@@ -14,10 +14,10 @@ name, so another model plugs in by adding an entry (a class with the methods of
 import math
 import sys
 import time
-from contextlib import contextmanager
 
 import numpy as np
 
+from .._kernels.runtime import num_threads, parallel_guard, threads
 from .._validation import _describe, check_bool
 from ..simulation import check_memory
 
@@ -177,21 +177,6 @@ class Progress:
 _SERIAL_MEMBERS = 200_000
 
 
-@contextmanager
-def _num_threads(n):
-    if n is None:
-        yield
-        return
-    import numba
-
-    old = numba.get_num_threads()
-    numba.set_num_threads(n)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(old)
-
-
 # Sets per kernel call while a progress bar may be shown: large enough to keep both threads busy,
 # small enough for the bar to move every second or so on big graphs.
 _BLOCK = 1 << 19
@@ -275,17 +260,14 @@ class RRCollection:
             count -= step
 
     def _extend(self, count):
-        import numba
-
         from .._kernels.rrsets import rr_gather
-        from ..simulation import parallel_guard  # numba's workqueue layer aborts on concurrent launches
 
         ids = np.arange(self.n_sets, self.n_sets + count, dtype=np.int64)
         per_set = max(2.0, 1.5 * self.mean_size)
         sizes_all = np.empty(count, dtype=np.int64)
         pieces = []
         pending = np.arange(count, dtype=np.int64)
-        n_threads = numba.get_num_threads()
+        n_threads = num_threads()
         # small batches run on the calling thread: waking a busy second core costs more than the work
         # (the sets are the same at any thread count)
         serial = count * per_set < _SERIAL_MEMBERS
@@ -299,7 +281,7 @@ class RRCollection:
             buf = np.empty(n_chunks * cap, dtype=np.int32)
             starts = np.empty(pending.size, dtype=np.int64)
             sizes = np.empty(pending.size, dtype=np.int64)
-            with parallel_guard(), _num_threads(n_threads if serial else None):
+            with parallel_guard(), threads(n_threads if serial else None):
                 self._sampler.sample(self.pool, self.base, ids[pending], chunk_len, cap, buf, starts, sizes)
             done = sizes >= 0
             sizes_all[pending[done]] = sizes[done]
