@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 from . import probabilities
 from .graph import CommunityGraph, DataWarning
 from .results import CascadeResult
-from .simulation import simulate
+from .simulation import replay, simulate
 
 __all__ = [
     "CommunityGraph",
@@ -48,7 +48,7 @@ __all__ += ["compare"]
 from . import plot
 __all__ += ["plot"]
 # [rng]
-from ._rng import replay, rng_from_record, rng_record
+from ._rng import rng_from_record, rng_record
 
 __all__ += ["replay", "rng_record", "rng_from_record"]
 # [distributed]

@@ -8,7 +8,7 @@ in which runs are computed.
 
 Every result records the ``rng`` it was given as JSON data (:func:`rng_record`),
 taken before anything is drawn from it; :func:`rng_from_record` rebuilds an
-equal ``rng`` from that record and :func:`replay` re-runs a whole simulation
+equal ``rng`` from that record and :func:`microviral.replay` re-runs a whole simulation
 from its provenance, bit for bit.
 """
 
@@ -19,7 +19,7 @@ import numpy as np
 
 from ._validation import _describe, as_array
 
-__all__ = ["check_rng", "check_keys", "run_keys", "spawn", "rng_record", "rng_from_record", "replay"]
+__all__ = ["check_rng", "check_keys", "run_keys", "spawn", "rng_record", "rng_from_record"]
 
 _RNG_FORMS = "None, an int >= 0, a numpy SeedSequence or Generator"
 
@@ -234,70 +234,8 @@ def rng_from_record(record):
     raise _record_error(record, f"unknown kind {kind!r}")
 
 
-# simulate's keywords that change results, recorded in its provenance
-_REPLAYED = ("model", "max_rounds", "count_communities", "per_node", "attribution")
-
-
-def replay(graph, provenance, **options):
-    """Re-run the simulation that ``provenance`` (``res.provenance``, also after JSON) records, bit for bit.
-
-    The model, seeds, target, number of runs or keys, ``max_rounds``,
-    ``count_communities``, ``per_node``, ``attribution`` and the ``rng`` all come
-    from the record; ``graph`` must be the same graph (its
-    SHA-256 fingerprint is checked). ``options`` are the keywords of
-    :func:`microviral.simulate` that do not change results (``n_threads``,
-    ``backend``, ``client``, ``chunk_size``, ``progress``).
-
-    Returns
-    -------
-    CascadeResult
-        Equal, run for run, to the recorded result.
-
-    Raises
-    ------
-    ValueError
-        Not a provenance record, or a different graph.
-
-    Examples
-    --------
-    >>> import json, microviral as mv
-    >>> g = mv.CommunityGraph.from_edges([0, 0, 1], [1, 2, 3], prob=0.5, community=list("aabb"))
-    >>> res = mv.simulate(g, [0], n_runs=100, target="b")          # rng=None: fresh entropy, recorded
-    >>> again = mv.replay(g, json.loads(json.dumps(res.provenance)))
-    >>> bool((again.reach == res.reach).all() and (again.keys == res.keys).all())
-    True
-    """
-    from .simulation import check_graph, simulate
-
-    check_graph(graph)
-    needed = ("rng", "seeds", "target", "n_runs", "graph_sha256")
-    if not isinstance(provenance, dict) or any(k not in provenance for k in needed):
-        raise ValueError(f"'provenance' must be a result's provenance (res.provenance) with the entries {list(needed)}. "
-                         f"Got {_describe(provenance)}.")
-    if provenance["graph_sha256"] != graph.fingerprint():
-        raise ValueError("'graph' is not the graph this provenance was recorded on (SHA-256 fingerprints differ: "
-                         f"{graph.fingerprint()[:12]}... against {str(provenance['graph_sha256'])[:12]}...).")
-    fixed = {"seeds", "target", "n_runs", "rng", "keys", *_REPLAYED} & set(options)
-    if fixed:
-        raise ValueError(f"'options' must not set {sorted(fixed)}: replay takes them from the provenance.")
-    target = provenance["target"]
-    if isinstance(target, dict) and "nodes" in target:
-        target = np.asarray(target["nodes"], dtype=np.int64)
-    elif isinstance(target, dict) and "community" in target:
-        target = target["community"]
-    record = provenance["rng"]
-    if isinstance(record, dict) and record.get("kind") == "keys":
-        source = {"keys": record.get("keys")}
-    else:
-        source = {"rng": rng_from_record(record), "n_runs": provenance["n_runs"]}
-    for name in _REPLAYED:
-        if name in provenance:
-            options[name] = provenance[name]
-    return simulate(graph, provenance["seeds"], target=target, **source, **options)
-
-
 def target_record(graph, target, mask):
-    """``target`` as JSON data for :func:`replay`: None, ``{"community": name}`` or ``{"nodes": [...]}``."""
+    """``target`` as JSON data for :func:`microviral.replay`: None, ``{"community": name}`` or ``{"nodes": [...]}``."""
     if target is None:
         return None
     if isinstance(target, (str, bytes, numbers.Number, np.generic)) and np.ndim(target) == 0:

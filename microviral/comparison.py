@@ -8,6 +8,7 @@ import numpy as np
 from . import __version__
 from ._progress import check_progress, iterate
 from ._adaptive import KeyStream, check_tolerances, run_adaptive
+from ._engine import check_graph, check_model, check_weights
 from ._rng import check_rng, rng_record
 from ._stats import check_confidence, mean_ci
 from ._validation import _describe, check_float, check_int
@@ -212,11 +213,10 @@ def compare(graph, strategies, k, *, model="ic", target=None, n_runs=1000, rng=N
     """
     import pandas as pd
 
-    from .simulation import check_graph, check_lt_weights, check_model, simulate
+    from .simulation import simulate
 
     check_graph(graph)
-    if check_model(model) == "lt":
-        check_lt_weights(graph)
+    check_weights(graph, check_model(model))
     items = _strategies(strategies)
     labels = [lab for lab, _ in items]
     budgets = _budgets(k, graph.n_nodes)

@@ -3,7 +3,7 @@
 ``simulate(..., backend="dask")`` cuts the run keys into chunks, sends the graph's
 arrays to every worker once (``client.scatter(..., broadcast=True)``), runs one
 task per chunk with the same engine as the local backend
-(:func:`microviral.simulation.simulate_keys`) and merges the chunks in run order.
+(:func:`microviral._engine.run_chunk`) and merges the chunks in run order.
 Each run depends only on its 64-bit key, so the result is bit-identical to the
 local backend whatever the number of workers, threads per worker or chunk size,
 and a chunk lost with its worker is simply recomputed.
@@ -23,6 +23,11 @@ import weakref
 
 import numpy as np
 
+from ._engine import (check_graph, check_kernel, check_model, check_weights, kernel_for_reach, merge_outputs,
+                      output_bytes_per_run, run_chunk)
+from ._kernels.runtime import max_threads
+from ._memory import check_memory
+from ._rng import check_keys
 from ._validation import _describe, check_bool, check_float, check_int, check_node_array
 
 __all__ = ["client_context", "simulate_dask", "default_chunk_size"]
@@ -245,16 +250,12 @@ def default_chunk_size(n_runs, n_arcs, n_threads, seconds_per_run=None):
 
 
 def _pilot(graph, seeds, in_target, keys, max_rounds, count_communities, model="ic"):
-    """Time the first runs here, single-threaded; return (their output, seconds per run)."""
-    from .simulation import _threads, simulate_keys
-
-    with _threads(1):
-        simulate_keys(graph, seeds, in_target, keys[:1], max_rounds=max_rounds, count_communities=count_communities,
-                      model=model)
-        t0 = time.perf_counter()
-        out = simulate_keys(graph, seeds, in_target, keys, max_rounds=max_rounds, count_communities=count_communities,
-                            model=model)
-        return out, (time.perf_counter() - t0) / keys.size
+    """Time the first runs here, single-threaded and scalar; return (their output, seconds per run)."""
+    kw = dict(model=model, max_rounds=max_rounds, count_communities=count_communities, kernel="scalar", n_threads=1)
+    run_chunk(graph, seeds, in_target, keys[:1], **kw)
+    t0 = time.perf_counter()
+    out = run_chunk(graph, seeds, in_target, keys, **kw)
+    return out, (time.perf_counter() - t0) / keys.size
 
 
 def _host_threads(threads):
@@ -275,11 +276,9 @@ def _cores():
         return os.cpu_count() or 1
 
 
-def _run_chunk(graph, seeds, in_target, keys, max_rounds, count_communities, host_threads, model="ic"):
-    """One Dask task: the local engine on a slice of run keys (each run depends only on its key)."""
-    from ._kernels.runtime import max_threads
-    from .simulation import _threads, simulate_keys
-
+def _run_chunk(graph, seeds, in_target, keys, max_rounds, count_communities, host_threads, model="ic",
+               kernel="auto"):
+    """One Dask task: the engine's entry on a slice of run keys (each run depends only on its key)."""
     try:
         from distributed import get_worker
         from distributed.comm import get_address_host
@@ -289,10 +288,9 @@ def _run_chunk(graph, seeds, in_target, keys, max_rounds, count_communities, hos
     except Exception:  # a restarted worker on a new host, or called outside a worker
         sharing = 1
     n_threads = max(1, min(max_threads(), _cores() // max(1, sharing), keys.size))
-    # simulate_keys serialises kernel launches itself where numba's threading layer needs it (workqueue).
-    with _threads(n_threads):
-        return simulate_keys(graph, seeds, in_target, keys, max_rounds=max_rounds, count_communities=count_communities,
-                             model=model)
+    # run_chunk serialises kernel launches itself where numba's threading layer needs it (workqueue).
+    return run_chunk(graph, seeds, in_target, keys, model=model, max_rounds=max_rounds,
+                     count_communities=count_communities, kernel=kernel, n_threads=n_threads)
 
 
 def _scatter(client, graph, in_target):
@@ -316,7 +314,7 @@ def _scatter(client, graph, in_target):
 
 
 def _run_chunks(client, graph, seeds, in_target, keys, bounds, todo, parts, max_rounds, count_communities, bar,
-                model="ic"):
+                model="ic", kernel="auto"):
     """Submit the chunks ``todo``, store their outputs in ``parts``; return the chunks lost with their inputs.
 
     A chunk whose worker dies is recomputed by Dask itself (and a chunk that
@@ -334,7 +332,7 @@ def _run_chunks(client, graph, seeds, in_target, keys, bounds, todo, parts, max_
     tag = uuid.uuid4().hex
     futures = {
         i: client.submit(_run_chunk, graph_f, seeds, target_f, keys[bounds[i]:bounds[i + 1]], max_rounds,
-                         count_communities, host_threads, model, key=f"microviral-chunk-{tag}-{i}", retries=_RETRIES,
+                         count_communities, host_threads, model, kernel, key=f"microviral-chunk-{tag}-{i}", retries=_RETRIES,
                          pure=False)
         for i in todo
     }
@@ -369,8 +367,8 @@ def _run_chunks(client, graph, seeds, in_target, keys, bounds, todo, parts, max_
 
 
 def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, count_communities=True, client=None,
-                  chunk_size=None, progress=None, model="ic"):
-    """Run one cascade per key on a Dask cluster; return what :func:`simulate_keys` returns.
+                  chunk_size=None, progress=None, model="ic", kernel="auto"):
+    """Run one cascade per key on a Dask cluster; return the per-run outputs of the engine.
 
     This is the engine behind ``simulate(..., backend="dask")``; most users call
     that instead. The keys are cut into chunks of ``chunk_size`` runs, one Dask
@@ -404,6 +402,10 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, count_communi
     model : {"ic", "lt"}, default "ic"
         Diffusion model (see :func:`microviral.simulate`); ``"lt"`` checks the
         in-weights here, before any run.
+    kernel : {"auto", "scalar", "bitparallel"}, default "auto"
+        Cascade kernel (see :func:`microviral.simulate`; the results do not depend on
+        it). "auto" is resolved here from the 64 pilot runs when there is a pilot, else
+        by each chunk from its own runs.
 
     Returns
     -------
@@ -434,12 +436,9 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, count_communi
     >>> bool((out["reach"] == local.reach).all())
     True
     """
-    from .simulation import (_output_bytes_per_run, check_graph, check_keys, check_lt_weights, check_memory,
-                             check_model, merge_outputs)
-
     check_graph(graph)
-    if check_model(model) == "lt":
-        check_lt_weights(graph)
+    check_weights(graph, check_model(model))
+    kernel = check_kernel(kernel, model)
     seeds = np.ascontiguousarray(check_node_array(seeds, "seeds", graph.n_nodes), dtype=np.int32)
     in_target = np.ascontiguousarray(in_target, dtype=np.uint8)
     if in_target.shape != (graph.n_nodes,):
@@ -452,7 +451,7 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, count_communi
         progress = check_bool(progress, "progress")
     n_runs = keys.size
     # The merged outputs come back to this process: refuse up front what would not fit.
-    check_memory(n_runs * _output_bytes_per_run(graph, count_communities), f"{n_runs} runs")
+    check_memory(n_runs * output_bytes_per_run(graph, count_communities), f"{n_runs} runs")
     _import_distributed()
 
     with client_context(client) as c:
@@ -462,6 +461,8 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, count_communi
             first, seconds_per_run = _pilot(graph, seeds, in_target, keys[:_PILOT_RUNS], max_rounds, count_communities,
                                             model)
             start = _PILOT_RUNS
+            if kernel == "auto":  # the same pure choice as the local runner's, from the same 64 runs
+                kernel = kernel_for_reach(graph, model, first["reach"])
             chunk_size = default_chunk_size(n_runs - start, graph.n_arcs, n_threads, seconds_per_run)
         elif chunk_size is None:
             chunk_size = default_chunk_size(n_runs, graph.n_arcs, n_threads)
@@ -481,7 +482,7 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, count_communi
         try:
             for _ in range(_RESUBMITS + 1):
                 todo = _run_chunks(c, graph, seeds, in_target, keys, bounds, todo, parts, max_rounds,
-                                   count_communities, bar, model)
+                                   count_communities, bar, model, kernel)
                 if not todo:
                     break
             else:

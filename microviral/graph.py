@@ -318,7 +318,7 @@ class CommunityGraph:
                 raise ValueError("Cannot build an empty graph: no edges and no 'n_nodes'.")
             n_nodes = top
         n_nodes = check_int(n_nodes, "n_nodes", minimum=1, maximum=2**31 - 2)
-        from .simulation import check_memory  # a small input must not trigger a huge allocation
+        from ._memory import check_memory  # a small input must not trigger a huge allocation
 
         check_memory(32 * n_nodes + 64 * src.size, f"a graph of {n_nodes} nodes and {src.size} edges",
                      hint="check 'n_nodes'")

@@ -108,7 +108,7 @@ def _default_max_bytes():
     try:
         from ._memory import available_memory  # the memory guard's view (cgroup and RLIMIT_AS limits included)
     except ImportError:
-        from .simulation import _available_memory as available_memory
+        from ._memory import _available_memory as available_memory
     return max(int(available_memory()) // 8, 64 * 2**20)
 
 

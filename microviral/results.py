@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from ._engine import merge_outputs
 from ._stats import check_confidence, mean_ci, proportion_ci, ratio_ci
 from ._validation import check_float
 
@@ -103,8 +104,6 @@ class CascadeResult:
         >>> bool((both.reach == res.reach).all() and (both.new_by_round == res.new_by_round).all())
         True
         """
-        from .simulation import merge_outputs
-
         first = parts[0]
         out = merge_outputs([{name: getattr(p, name) for name in _PER_RUN} for p in parts])
         anatomy = {}

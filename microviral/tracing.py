@@ -4,9 +4,9 @@ import numbers
 
 import numpy as np
 
+from ._engine import check_graph, check_model, check_weights
 from ._validation import _describe, check_int, check_node_array
 from .anatomy import replay
-from .simulation import check_graph, check_lt_weights, check_model
 
 __all__ = ["trace"]
 
@@ -59,8 +59,7 @@ def trace(graph, seeds, key, *, model="ic", target=None, max_rounds=None):
     graph = check_graph(graph)
     seeds = check_node_array(seeds, "seeds", graph.n_nodes)
     key = _check_key(key)
-    if check_model(model) == "lt":
-        check_lt_weights(graph)
+    check_weights(graph, check_model(model))
     mask = graph.target_mask(target)
     max_rounds = -1 if max_rounds is None else min(check_int(max_rounds, "max_rounds", minimum=0), graph.n_nodes)
     return replay(graph, seeds, key, model, mask, max_rounds)

@@ -296,6 +296,6 @@ def test_imm_refuses_rr_sets_that_do_not_fit(monkeypatch):
     import sys
 
     g = GRAPHS["uniform"]()
-    monkeypatch.setattr(sys.modules["microviral.simulation"], "_available_memory", lambda: 200_000)
+    monkeypatch.setattr(sys.modules["microviral._memory"], "_available_memory", lambda: 200_000)
     with pytest.raises(MemoryError, match="RR sets"):
         mv.seeding.imm(g, 2, eps=0.05, rng=0)

@@ -1,6 +1,7 @@
 """Every kernel variant gives exactly the scalar reference kernel's outputs for the same keys."""
 
 import importlib
+import sys
 import warnings
 
 import numpy as np
@@ -15,7 +16,7 @@ from microviral._kernels.hashing import arc_uniform_py
 from microviral._kernels.ic import ic_runs
 from microviral._rng import check_rng, run_keys
 
-sim = importlib.import_module("microviral.simulation")
+engine = importlib.import_module("microviral._engine")
 
 KERNELS = ["scalar", "bitparallel", "auto"]
 
@@ -55,12 +56,22 @@ def reference(graph, seeds, in_target, keys, max_rounds=-1):
     return out
 
 
+# the kernel simulate_keys (below) and simulate use; the ``kernel`` fixture sets it
+_KERNEL = "auto"
+
+
+def simulate_keys(graph, seeds, in_target, keys, **kw):
+    """The engine's entry with the kernel under test."""
+    return engine.run_chunk(graph, seeds, in_target, keys, kernel=_KERNEL, **kw)
+
+
 @pytest.fixture(params=KERNELS)
 def kernel(request, monkeypatch):
     """Run the test with each kernel; "auto" with a pilot small enough to switch on these small graphs."""
-    monkeypatch.setattr(sim, "_KERNEL", request.param)
-    monkeypatch.setattr(sim, "_PILOT_RUNS", 2)
-    monkeypatch.setattr(sim, "_BITPARALLEL_REACH", 0.0 if request.param == "auto" else 0.5)
+    monkeypatch.setattr(sys.modules[__name__], "_KERNEL", request.param)
+    monkeypatch.setattr(engine, "_PILOT_RUNS", 2)
+    monkeypatch.setattr(engine, "_PILOT_MIN_RUNS", 16)
+    monkeypatch.setattr(engine, "_BITPARALLEL_REACH", 0.0 if request.param == "auto" else 0.5)
     return request.param
 
 
@@ -98,14 +109,14 @@ def test_fast_kernel_equals_reference_kernel(case, kernel):
     kw, seeds, n_runs = CASES[case]
     g = make_graph(**kw)
     seeds, in_target, keys = inputs(g, seeds, 1 if g.n_communities > 1 else None, n_runs, case)
-    assert_same(sim.simulate_keys(g, seeds, in_target, keys), reference(g, seeds, in_target, keys))
+    assert_same(simulate_keys(g, seeds, in_target, keys), reference(g, seeds, in_target, keys))
 
 
 @pytest.mark.parametrize("max_rounds", [0, 1, 3])
 def test_fast_kernel_equals_reference_with_max_rounds(max_rounds, kernel):
     g = make_graph(11, 200, 1000, p_low=0.1, p_high=0.6, hubs=2)
     seeds, in_target, keys = inputs(g, [0, 1], 2, 100, 5)
-    got = sim.simulate_keys(g, seeds, in_target, keys, max_rounds=max_rounds)
+    got = simulate_keys(g, seeds, in_target, keys, max_rounds=max_rounds)
     assert_same(got, reference(g, seeds, in_target, keys, max_rounds))
     assert got["rounds"].max() <= max_rounds
 
@@ -113,7 +124,7 @@ def test_fast_kernel_equals_reference_with_max_rounds(max_rounds, kernel):
 def test_fast_kernel_matches_pure_python_cascade(kernel):
     g = make_graph(12, 80, 400, directed=False, p_low=0.0, p_high=0.4, hubs=1)
     seeds, in_target, keys = inputs(g, [0, 4], 0, 40, 9)
-    got = sim.simulate_keys(g, seeds, in_target, keys)
+    got = simulate_keys(g, seeds, in_target, keys)
     mask = g.target_mask(0)
     for r in range(keys.size):
         layers = cascade(g, seeds, keys[r], mask)
@@ -133,13 +144,13 @@ def test_probability_on_a_coin_boundary(kernel):
     seeds = np.array([0], np.int32)
     in_target = np.ones(n, np.uint8)
     keys = np.array([key], np.uint64)
-    got = sim.simulate_keys(g, seeds, in_target, keys)
+    got = simulate_keys(g, seeds, in_target, keys)
     assert got["reach"][0] == 1 + (n - 1) // 2  # the odd arcs only
     assert_same(got, reference(g, seeds, in_target, keys))
     # the same boundary with one probability on every arc (the scalar-p path)
     for e in (0, 5, 40):
         ge = g.with_prob(np.full(n - 1, u[e]))
-        got = sim.simulate_keys(ge, seeds, in_target, keys)
+        got = simulate_keys(ge, seeds, in_target, keys)
         assert got["reach"][0] == 1 + int((u < u[e]).sum())
         assert_same(got, reference(ge, seeds, in_target, keys))
 
@@ -156,7 +167,7 @@ def test_levels_with_more_live_blocks_than_the_pending_buffer(kernel):
         g = mv.CommunityGraph.from_edges(src[keep], dst[keep], n_nodes=n, prob=gen.uniform(0.0, 0.6, keep.sum()),
                                          community=np.arange(n) % 3)
     seeds, in_target, keys = inputs(g, [0], 2, 12, 8)
-    assert_same(sim.simulate_keys(g, seeds, in_target, keys), reference(g, seeds, in_target, keys))
+    assert_same(simulate_keys(g, seeds, in_target, keys), reference(g, seeds, in_target, keys))
 
 
 def test_runs_longer_than_the_round_buffer_are_replayed_exactly(monkeypatch, kernel):
@@ -172,15 +183,15 @@ def test_runs_longer_than_the_round_buffer_are_replayed_exactly(monkeypatch, ker
     seeds, in_target, keys = inputs(g, [0], 1, 64, 3)
     want = reference(g, seeds, in_target, keys)
     assert want["rounds"].max() > 4
-    monkeypatch.setattr(sim, "_ROUND_WIDTH", 2)
-    monkeypatch.setattr(sim, "_ROUND_BUFFER_BYTES", 4 * 64 * 3)  # room for 3 rounds per run
-    assert_same(sim.simulate_keys(g, seeds, in_target, keys), want)
+    monkeypatch.setattr(engine, "_ROUND_WIDTH", 2)
+    monkeypatch.setattr(engine, "_ROUND_BUFFER_BYTES", 4 * 64 * 3)  # room for 3 rounds per run
+    assert_same(simulate_keys(g, seeds, in_target, keys), want)
 
 
 def test_count_communities_off_gives_no_counts_and_same_rest(kernel):
     g = make_graph(14, 100, 400, p_low=0.0, p_high=0.4)
     seeds, in_target, keys = inputs(g, [0], 1, 50, 4)
-    got = sim.simulate_keys(g, seeds, in_target, keys, count_communities=False)
+    got = simulate_keys(g, seeds, in_target, keys, count_communities=False)
     want = reference(g, seeds, in_target, keys)
     assert got["community_activated"] is None
     for name in NAMES[:-1]:
@@ -194,67 +205,70 @@ def test_count_communities_off_gives_no_counts_and_same_rest(kernel):
 def test_fast_kernel_equals_reference_on_random_graphs(seed, n, density, directed, uniform, p, n_runs, kernel):
     g = make_graph(seed, n, int(n * density) + 1, directed=directed, p=p if uniform else None, p_high=p)
     seeds, in_target, keys = inputs(g, [0], 0, n_runs, seed)
-    old = sim._KERNEL, sim._PILOT_RUNS, sim._BITPARALLEL_REACH
-    sim._KERNEL, sim._PILOT_RUNS, sim._BITPARALLEL_REACH = kernel, 3, 0.0
+    old = engine._PILOT_RUNS, engine._PILOT_MIN_RUNS, engine._BITPARALLEL_REACH
+    engine._PILOT_RUNS, engine._PILOT_MIN_RUNS, engine._BITPARALLEL_REACH = 3, 24, 0.0
     try:
-        got = sim.simulate_keys(g, seeds, in_target, keys)
+        got = engine.run_chunk(g, seeds, in_target, keys, kernel=kernel)
     finally:
-        sim._KERNEL, sim._PILOT_RUNS, sim._BITPARALLEL_REACH = old
+        engine._PILOT_RUNS, engine._PILOT_MIN_RUNS, engine._BITPARALLEL_REACH = old
     assert_same(got, reference(g, seeds, in_target, keys))
+
+
+def spy_kernels(monkeypatch):
+    """Record (kernel name, numba threads) of every kernel call of the engine (for this test only)."""
+    import numba
+
+    seen = []
+    for model in engine.MODELS.values():
+        for name in model.kernels:
+            real = model.kernel(name)
+            monkeypatch.setitem(model.loaded, name, lambda *args, _real=real, _name=name: (
+                seen.append((_name, numba.get_num_threads())), _real(*args)))
+    return seen
 
 
 def test_short_calls_run_on_one_thread_with_the_same_results(monkeypatch):
-    import numba
-
     g = make_graph(18, 300, 1500, p_low=0.0, p_high=0.3)
     seeds, in_target, keys = inputs(g, [0, 1], 1, 300, 2)
-    seen = []
-    real = sim._kernel
-
-    def spy(name):
-        kernel = real(name)
-        return lambda *args: (seen.append(numba.get_num_threads()), kernel(*args))
-
-    monkeypatch.setattr(sim, "_kernel", spy)
-    with sim._threads(2):
-        first = sim.simulate_keys(g, seeds, in_target, keys)  # cost unknown: all threads
-        second = sim.simulate_keys(g, seeds, in_target, keys)  # known to be short: one thread
-    assert seen == [2, 1]
-    assert_same(first, reference(g, seeds, in_target, keys))
-    assert_same(second, first)
+    big = make_graph(19, 3000, 30000, p_low=0.0, p_high=0.3)
+    big_seeds, big_target, _ = inputs(big, [0, 1], 1, 300, 2)
+    seen = spy_kernels(monkeypatch)
+    with engine.threads(2):
+        short = simulate_keys(g, seeds, in_target, keys)  # at most 300 runs x 1500 arcs: short, one thread
+        simulate_keys(big, big_seeds, big_target, keys)  # up to 300 runs x 30000 arcs: all threads
+    assert [t for _, t in seen] == [1, 2]
+    assert_same(short, reference(g, seeds, in_target, keys))
 
 
 def test_auto_picks_bit_parallel_for_large_cascades_only(monkeypatch):
-    used = []
-    real = sim._kernel
-    monkeypatch.setattr(sim, "_kernel", lambda name: used.append(name) or real(name))
     g = make_graph(16, 400, 2400, directed=False, p=0.5)  # nearly everyone is reached
     seeds, in_target, keys = inputs(g, [0], 0, 600, 1)
-    got = sim.simulate_keys(g, seeds, in_target, keys)
-    assert used == ["scalar", "bitparallel"]  # a scalar pilot, then the rest
+    seen = spy_kernels(monkeypatch)
+    got = simulate_keys(g, seeds, in_target, keys)
+    assert [k for k, _ in seen] == ["scalar", "bitparallel"]  # a scalar pilot, then the rest
     assert_same(got, reference(g, seeds, in_target, keys))
-    used.clear()
-    assert_same(sim.simulate_keys(g, seeds, in_target, keys), got)
-    assert used == ["bitparallel"]  # the graph's last call already told the regime
-    used.clear()
-    sim.simulate_keys(g.with_prob(np.full(g.n_arcs, 0.01)), seeds, in_target, keys)
-    assert used == ["scalar", "scalar"]
-    used.clear()
-    sim.simulate_keys(g.with_prob(g.prob), seeds, in_target, keys[:100])  # too few runs for a pilot
-    assert used == ["scalar"]
+    seen.clear()
+    assert_same(simulate_keys(g, seeds, in_target, keys), got)
+    assert [k for k, _ in seen] == ["scalar", "bitparallel"]  # the same again: nothing is remembered
+    seen.clear()
+    simulate_keys(g.with_prob(np.full(g.n_arcs, 0.01)), seeds, in_target, keys)
+    assert [k for k, _ in seen] == ["scalar", "scalar"]
+    seen.clear()
+    simulate_keys(g.with_prob(g.prob), seeds, in_target, keys[:100])  # too few runs for a pilot
+    assert [k for k, _ in seen] == ["scalar"]
 
 
 def test_results_identical_with_one_and_two_threads(kernel, monkeypatch):
-    monkeypatch.setattr(sim, "_SERIAL_BELOW_S", 0.0)  # really use two threads, however short the call
+    monkeypatch.setattr(engine, "_SERIAL_BELOW_S", 0.0)  # really use two threads, however short the call
     g = make_graph(15, 3000, 15000, directed=False, n_comm=4, p_low=0.0, p_high=0.25, hubs=10)
-    a = mv.simulate(g, [0, 1, 2], n_runs=2000, target=2, rng=77, n_threads=1)
-    b = mv.simulate(g, [0, 1, 2], n_runs=2000, target=2, rng=77, n_threads=2)
+    a = mv.simulate(g, [0, 1, 2], n_runs=2000, target=2, rng=77, n_threads=1, kernel=kernel)
+    b = mv.simulate(g, [0, 1, 2], n_runs=2000, target=2, rng=77, n_threads=2, kernel=kernel)
     for name in NAMES:
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
     assert a.reach.std() > 0
     gu = g.with_prob(np.full(g.n_arcs, 0.08))  # the scalar-p path too
-    a = mv.simulate(gu, [0, 1, 2], n_runs=2000, rng=78, n_threads=1)
-    b = mv.simulate(gu, [0, 1, 2], n_runs=2000, rng=78, n_threads=2)
+    a = mv.simulate(gu, [0, 1, 2], n_runs=2000, rng=78, n_threads=1, kernel=kernel)
+    b = mv.simulate(gu, [0, 1, 2], n_runs=2000, rng=78, n_threads=2, kernel=kernel)
     for name in NAMES:
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
 

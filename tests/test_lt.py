@@ -251,7 +251,7 @@ def test_simulate_refuses_in_weights_above_one_before_any_run(monkeypatch):
     nx.set_node_attributes(G, 0, "community")
     g = mv.CommunityGraph.from_networkx(G, prob="p")
     ran = []
-    monkeypatch.setattr(simulation, "_simulate_keys", lambda *a, **k: ran.append(1))
+    monkeypatch.setattr(importlib.import_module("microviral._engine"), "_run", lambda *a, **k: ran.append(1))
     with pytest.raises(ValueError, match=r"node \d+ \(id 'x'\) has in-weights summing to 1\.2"):
         mv.simulate(g, [0], model="lt", n_runs=10, rng=0)
     assert not ran

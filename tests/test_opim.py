@@ -311,7 +311,7 @@ def test_bad_opim_input():
 
 def test_opim_c_refuses_rr_sets_that_do_not_fit(monkeypatch):
     g = sbm(7)
-    monkeypatch.setattr(sys.modules["microviral.simulation"], "_available_memory", lambda: 400_000)
+    monkeypatch.setattr(sys.modules["microviral._memory"], "_available_memory", lambda: 400_000)
     with pytest.raises(MemoryError, match="RR sets"):
         mv.seeding.opim_c(g, 3, ratio=0.95, max_rr_sets=2**24, rng=0)
 

@@ -15,6 +15,7 @@ import pytest
 import microviral as mv
 
 simulate_module = sys.modules["microviral.simulation"]
+engine_module = sys.modules["microviral._engine"]
 
 
 def chain_graph(n=60, p=0.6, n_comm=3, directed=False):
@@ -48,7 +49,7 @@ def test_ten_billion_runs_are_refused_before_any_key_is_drawn(monkeypatch):
 
 def test_runs_times_communities_are_refused_up_front(monkeypatch):
     calls = []
-    monkeypatch.setattr(simulate_module, "simulate_keys", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(engine_module, "run_chunk", lambda *a, **k: calls.append(1))
     n = 100_000
     g = mv.CommunityGraph.from_edges(np.arange(n - 1), np.arange(1, n), community=np.arange(n))
     assert g.n_communities == n
@@ -61,11 +62,11 @@ def test_runs_times_communities_are_refused_up_front(monkeypatch):
 def test_the_guard_counts_all_chunks_together(monkeypatch):
     """Each chunk alone fits; all of them together do not: refused before the first chunk runs."""
     g = chain_graph()
-    per_run = simulate_module._output_bytes_per_run(g)
-    monkeypatch.setattr(simulate_module, "_available_memory", lambda: 2 * per_run * 5000)  # half: 5000 runs
+    per_run = engine_module.output_bytes_per_run(g)
+    monkeypatch.setattr(sys.modules["microviral._memory"], "_available_memory", lambda: 2 * per_run * 5000)  # half: 5000 runs
     calls = []
-    real = simulate_module.simulate_keys
-    monkeypatch.setattr(simulate_module, "simulate_keys", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = engine_module.run_chunk
+    monkeypatch.setattr(engine_module, "run_chunk", lambda *a, **k: calls.append(1) or real(*a, **k))
     with pytest.raises(MemoryError, match="20000 runs"):
         mv.simulate(g, [0], n_runs=20_000, rng=0, chunk_size=100)
     assert not calls
@@ -94,7 +95,7 @@ def test_max_rounds_beyond_int64_is_accepted_and_means_no_limit():
 def test_keyboard_interrupt_between_chunks_stops_at_once_and_returns_nothing(monkeypatch):
     g = chain_graph()
     calls = []
-    real = simulate_module.simulate_keys
+    real = engine_module.run_chunk
 
     def interrupted(*args, **kwargs):
         calls.append(1)
@@ -102,7 +103,7 @@ def test_keyboard_interrupt_between_chunks_stops_at_once_and_returns_nothing(mon
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(simulate_module, "simulate_keys", interrupted)
+    monkeypatch.setattr(engine_module, "run_chunk", interrupted)
     threads_before = numba.get_num_threads()
     result = None
     with pytest.raises(KeyboardInterrupt):
@@ -110,14 +111,14 @@ def test_keyboard_interrupt_between_chunks_stops_at_once_and_returns_nothing(mon
     assert len(calls) == 2  # no chunk after the interrupted one
     assert result is None
     assert numba.get_num_threads() == threads_before  # the thread setting is restored
-    monkeypatch.setattr(simulate_module, "simulate_keys", real)
+    monkeypatch.setattr(engine_module, "run_chunk", real)
     same(mv.simulate(g, [0], n_runs=100, rng=0, chunk_size=10), mv.simulate(g, [0], n_runs=100, rng=0))
 
 
 def test_keyboard_interrupt_in_compare_propagates(monkeypatch):
     g = chain_graph()
     calls = []
-    real = simulate_module.simulate_keys
+    real = engine_module.run_chunk
 
     def interrupted(*args, **kwargs):
         calls.append(1)
@@ -125,7 +126,7 @@ def test_keyboard_interrupt_in_compare_propagates(monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(simulate_module, "simulate_keys", interrupted)
+    monkeypatch.setattr(engine_module, "run_chunk", interrupted)
     with pytest.raises(KeyboardInterrupt):
         mv.compare(g, ["random", "degree"], k=[1, 2, 3], target="c1", n_runs=50, rng=0)
     assert len(calls) == 3
@@ -133,18 +134,18 @@ def test_keyboard_interrupt_in_compare_propagates(monkeypatch):
 
 _SIGINT_CHILD = textwrap.dedent("""
     import sys, numpy as np, microviral as mv
-    sm = sys.modules["microviral.simulation"]
+    sm = sys.modules["microviral._engine"]
     n = 3000
     g = mv.CommunityGraph.from_edges(np.arange(n - 1), np.arange(1, n), prob=1.0)
     mv.simulate(g, [0], n_runs=4, rng=0)  # compile / load the kernel
-    real, done = sm.simulate_keys, []
+    real, done = sm.run_chunk, []
     def counted(*a, **k):
         out = real(*a, **k)
         done.append(1)
         if len(done) == 1:
             print("started", flush=True)
         return out
-    sm.simulate_keys = counted
+    sm.run_chunk = counted
     try:
         mv.simulate(g, [0], n_runs=400_000, rng=0, chunk_size=200)
         print("finished", len(done), flush=True)
@@ -182,7 +183,7 @@ def test_cli_interrupted_simulation_leaves_no_files(tmp_path, monkeypatch, capsy
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(simulate_module, "simulate_keys", interrupted)
+    monkeypatch.setattr(engine_module, "run_chunk", interrupted)
     out = tmp_path / "out"
     status = main(["simulate", str(_write_edges(tmp_path)), "--seeds", "0", "--runs", "50", "--out", str(out)])
     assert status == 130

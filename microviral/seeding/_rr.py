@@ -18,8 +18,8 @@ import time
 import numpy as np
 
 from .._kernels.runtime import num_threads, parallel_guard, threads
+from .._memory import check_memory
 from .._validation import _describe, check_bool
-from ..simulation import check_memory
 
 __all__ = ["RRCollection", "sorted_reverse", "check_model", "pool_of", "SAMPLERS"]
 
@@ -81,7 +81,7 @@ class _LTSampler:
 
     def __init__(self, graph):
         from .._kernels.rr_lt import in_weight_cumsum
-        from ..simulation import check_lt_weights
+        from .._engine import check_lt_weights
 
         check_lt_weights(graph)
         roff, rsrc, rarc = graph._in_arcs()

@@ -6,7 +6,8 @@ import numpy as np
 
 from .._rng import run_keys
 from .._validation import check_int
-from ..simulation import check_lt_weights, check_model, simulate_keys
+from .._engine import check_model, check_weights, run_chunk
+from .._memory import check_memory
 from ._common import check_graph, check_k
 
 __all__ = ["celf", "greedy_objective"]
@@ -34,8 +35,8 @@ def greedy_objective(graph, in_target, keys, objective, model="ic"):
     field = "reach" if objective == "reach" else "target_activated"
 
     def f(seeds):
-        out = simulate_keys(graph, np.asarray(seeds, dtype=np.int32), in_target, keys, count_communities=False,
-                            model=model)
+        out = run_chunk(graph, np.asarray(seeds, dtype=np.int32), in_target, keys, count_communities=False,
+                        model=model)
         return int(out[field].sum())
 
     return f
@@ -94,12 +95,9 @@ def celf(graph, k, *, target=None, rng=None, n_runs=200, objective=None, model="
     [0, 4]
     """
     check_graph(graph)
-    if check_model(model) == "lt":
-        check_lt_weights(graph)
+    check_weights(graph, check_model(model))
     k = check_k(k, graph)
     n_runs = check_int(n_runs, "n_runs", minimum=1, maximum=2**31 - 1)
-    from ..simulation import check_memory  # keys and per-run outputs, before any key is drawn
-
     check_memory(n_runs * 64, f"CELF on {n_runs} runs")
     objective = _objective(objective, target)
     mask = graph.target_mask(target)

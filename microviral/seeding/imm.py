@@ -34,7 +34,7 @@ import math
 
 from .._rng import check_rng, run_keys
 from .._validation import check_bool, check_float, check_int
-from ..simulation import check_memory
+from .._memory import check_memory
 from ._common import check_graph, check_k
 from ._rr import RRCollection, check_model, log_comb, pool_of, run_with_progress, sorted_reverse
 from ._seedset import SeedSet

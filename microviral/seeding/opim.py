@@ -37,7 +37,7 @@ import warnings
 
 from .._rng import run_keys
 from .._validation import check_float, check_int
-from ..simulation import check_memory
+from .._memory import check_memory
 from ._common import check_graph, check_k
 from ._rr import RRCollection, check_model, log_comb, pool_of, run_with_progress
 from ._seedset import SeedSet
