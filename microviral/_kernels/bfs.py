@@ -7,6 +7,9 @@ Every kernel starts a run with :func:`seed_level`, counts each new level with
 per-round and per-community outputs mean the same thing whatever the model.
 Per-round counts are written transposed, ``(round, run)``, into buffers that
 :func:`gather_rounds_pair` turns into ``(run, round)`` arrays.
+
+The per-run pieces are inlined into each kernel by numba (``inline="always"``): as calls they cost a
+quarter more per run on small graphs, where a run is a few hundred nanoseconds.
 """
 
 import numpy as np
@@ -17,13 +20,13 @@ from .._config import JIT, PARALLEL_JIT
 __all__ = ["chunk_range", "seed_level", "count_level", "record_round", "gather_rounds", "gather_rounds_pair"]
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
 def chunk_range(n_items, n_chunks, c):
     """Bounds ``[lo, hi)`` of chunk ``c`` of ``n_items`` cut into ``n_chunks`` contiguous chunks."""
     return (n_items * c) // n_chunks, (n_items * (c + 1)) // n_chunks
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
 def seed_level(seeds, mark, value, queue, in_target, community, comm_counts, row, by_round_t, by_round_target_t):
     """Activate the seeds (``mark[s] = value``, queued in order), count them as round 0; return (tail, hits)."""
     count_comm = comm_counts.shape[0] > 0
@@ -43,7 +46,7 @@ def seed_level(seeds, mark, value, queue, in_target, community, comm_counts, row
     return tail, hits
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
 def count_level(queue, lo, hi, in_target, community, comm_counts, row):
     """Target members among ``queue[lo:hi]`` (a new level); adds the level to row ``row`` of ``comm_counts``.
 
@@ -59,7 +62,7 @@ def count_level(queue, lo, hi, in_target, community, comm_counts, row):
     return new_hits
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
 def record_round(by_round_t, by_round_target_t, rounds, row, n_new, new_hits):
     """Store round ``rounds`` of run ``row`` when the buffers have room for it (longer runs are replayed)."""
     if rounds < by_round_t.shape[0]:
