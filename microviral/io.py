@@ -105,10 +105,8 @@ def _kind(mode):
 
 def _default_max_bytes():
     """One eighth of the memory available: parsing holds the text and several times its size in fields."""
-    try:
-        from ._memory import available_memory  # the memory guard's view (cgroup and RLIMIT_AS limits included)
-    except ImportError:
-        from ._memory import _available_memory as available_memory
+    from ._memory import available_memory  # the memory guard's view (cgroup and RLIMIT_AS limits included)
+
     return max(int(available_memory()) // 8, 64 * 2**20)
 
 

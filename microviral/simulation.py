@@ -17,7 +17,7 @@ from ._rng import check_keys, check_rng, rng_from_record, rng_record, run_keys, 
 from ._validation import _describe, check_bool, check_int, check_node_array
 from .results import CascadeResult
 
-__all__ = ["simulate", "replay", "check_memory", "check_model", "check_lt_weights"]
+__all__ = ["simulate", "replay", "check_model", "check_lt_weights"]
 
 
 def prepare(graph, seeds, target, n_runs, rng, keys, max_rounds, *, bytes_per_run=None, model="ic"):

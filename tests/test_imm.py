@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import microviral as mv
+from microviral._memory import Limit
 from microviral._kernels.rrsets import max_coverage
 from microviral.seeding.imm import RRCollection, _imm, sorted_reverse
 
@@ -296,6 +297,6 @@ def test_imm_refuses_rr_sets_that_do_not_fit(monkeypatch):
     import sys
 
     g = GRAPHS["uniform"]()
-    monkeypatch.setattr(sys.modules["microviral._memory"], "_available_memory", lambda: 200_000)
+    monkeypatch.setattr(sys.modules["microviral._memory"], "_limits", lambda: [Limit(200_000, "test")])
     with pytest.raises(MemoryError, match="RR sets"):
         mv.seeding.imm(g, 2, eps=0.05, rng=0)

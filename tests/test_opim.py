@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import microviral as mv
+from microviral._memory import Limit
 from microviral._kernels.rrsets import max_coverage
 from microviral.seeding.imm import RRCollection
 from microviral.seeding.opim import _opim_c
@@ -311,7 +312,7 @@ def test_bad_opim_input():
 
 def test_opim_c_refuses_rr_sets_that_do_not_fit(monkeypatch):
     g = sbm(7)
-    monkeypatch.setattr(sys.modules["microviral._memory"], "_available_memory", lambda: 400_000)
+    monkeypatch.setattr(sys.modules["microviral._memory"], "_limits", lambda: [Limit(400_000, "test")])
     with pytest.raises(MemoryError, match="RR sets"):
         mv.seeding.opim_c(g, 3, ratio=0.95, max_rr_sets=2**24, rng=0)
 

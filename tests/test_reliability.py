@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import microviral as mv
+from microviral._memory import Limit
 
 simulate_module = sys.modules["microviral.simulation"]
 engine_module = sys.modules["microviral._engine"]
@@ -63,7 +64,7 @@ def test_the_guard_counts_all_chunks_together(monkeypatch):
     """Each chunk alone fits; all of them together do not: refused before the first chunk runs."""
     g = chain_graph()
     per_run = engine_module.output_bytes_per_run(g)
-    monkeypatch.setattr(sys.modules["microviral._memory"], "_available_memory", lambda: 2 * per_run * 5000)  # half: 5000 runs
+    monkeypatch.setattr(sys.modules["microviral._memory"], "_limits", lambda: [Limit(2 * per_run * 5000, "test")])  # half: 5000 runs
     calls = []
     real = engine_module.run_chunk
     monkeypatch.setattr(engine_module, "run_chunk", lambda *a, **k: calls.append(1) or real(*a, **k))
