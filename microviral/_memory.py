@@ -228,6 +228,8 @@ def available_memory():
 
 def _size(n_bytes):
     gib = n_bytes / 2**30
+    if gib == float("inf"):
+        return "inf GiB (more than any memory)"
     return f"{gib:.2f} GiB" if gib < 1e6 else f"{gib:.3g} GiB"
 
 

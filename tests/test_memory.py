@@ -168,3 +168,106 @@ def test_under_ulimit_v_a_request_gets_the_guards_error_not_numpys(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("refused:") == 3
+
+
+# ------------------------------------------------------------------ seeding: refused from the parameters alone
+import importlib  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+# the modules, not the functions of the same names that microviral.seeding exports
+celf_module = importlib.import_module("microviral.seeding.celf")
+imm_module = importlib.import_module("microviral.seeding.imm")
+opim_module = importlib.import_module("microviral.seeding.opim")
+
+
+@pytest.fixture
+def small_graph():
+    return mv.CommunityGraph.from_edges([0, 0, 1, 2, 3, 4], [1, 2, 3, 4, 5, 5], prob=0.3, community=list("aaabbb"))
+
+
+@pytest.fixture
+def one_gib(monkeypatch):
+    monkeypatch.setattr(memory, "_limits", lambda: [Limit(GiB, "test limit", "1 GiB")])
+
+
+@pytest.fixture
+def no_rr_sets(monkeypatch):
+    """Any RR-set collection made is an error: the refusal must come before the first allocation."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("an RR-set collection was made before the memory check")
+
+    for module in (imm_module, opim_module):
+        monkeypatch.setattr(module, "RRCollection", refuse)
+
+
+@pytest.mark.parametrize("kwargs", [dict(eps=1e-9), dict(eps=1e-200), dict(eps=5e-324), dict(ell=1e300),
+                                    dict(ell=1e308), dict(eps=1e-5, ell=1e6)])
+def test_imm_refuses_extreme_parameters_before_any_rr_set(small_graph, no_rr_sets, kwargs):
+    for target in (None, "b"):
+        with pytest.raises(MemoryError, match=r"at least .* RR sets \(IMM with eps=.*GiB.*a larger 'eps'"):
+            mv.seeding.imm(small_graph, 2, target=target, rng=0, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [dict(eps=1e-4), dict(ell=1e5), dict(eps=1e-3, ell=500.0)])
+def test_imm_refuses_what_does_not_fit_the_limit_that_applies(small_graph, no_rr_sets, one_gib, kwargs):
+    with pytest.raises(MemoryError, match=r"RR sets .*test limit"):
+        mv.seeding.imm(small_graph, 2, rng=0, **kwargs)
+
+
+def test_imm_parameters_that_fit_still_run(small_graph, one_gib):
+    seeds = mv.seeding.imm(small_graph, 2, eps=0.2, ell=2.0, rng=0)
+    assert len(seeds) == 2 and seeds.info["n_rr_sets"] * 12 < GiB / 2
+
+
+@pytest.mark.parametrize("value, name", [(0.0, "eps"), (1.0, "eps"), (-0.1, "eps"), (float("nan"), "eps"),
+                                         (0.0, "ell"), (-1.0, "ell"), (float("inf"), "ell")])
+def test_imm_ranges(small_graph, value, name):
+    with pytest.raises(ValueError, match=f"'{name}' must be a finite number in"):
+        mv.seeding.imm(small_graph, 1, **{name: value})
+
+
+@pytest.mark.parametrize("value, name", [(5e-324, "delta"), (1e-301, "delta"), (0.0, "delta"), (1.0, "delta"),
+                                         (0.0, "eps"), (1.0, "eps"), (0.0, "ratio"), (1.0, "ratio")])
+def test_opim_ranges(small_graph, value, name):
+    with pytest.raises(ValueError, match=f"'{name}' must be a finite number in"):
+        mv.seeding.opim_c(small_graph, 1, **{name: value})
+
+
+def test_opim_tiny_eps_and_delta_do_not_overflow(small_graph):
+    for kwargs in (dict(eps=1e-200), dict(eps=5e-324), dict(delta=1e-300), dict(eps=1e-9, delta=1e-300)):
+        seeds = mv.seeding.opim_c(small_graph, 1, rng=0, max_rr_sets=5000, **kwargs)
+        assert len(seeds) == 1 and seeds.info["n_rr_sets"] <= 5000
+
+
+def test_opim_refuses_its_first_round_before_any_rr_set(small_graph, no_rr_sets, monkeypatch):
+    monkeypatch.setattr(memory, "_limits", lambda: [Limit(10_000, "test limit", "tiny")])
+    with pytest.raises(MemoryError, match=r"OPIM-C's first 2 x [\d,]+ RR sets.*test limit.*'eps'"):
+        mv.seeding.opim_c(small_graph, 1, delta=1e-300, rng=0)  # about 2,800 sets a collection
+
+
+def test_rr_estimate_refuses_huge_n_sets_before_any_rr_set(small_graph, no_rr_sets, one_gib):
+    with pytest.raises(MemoryError, match=r"2,147,483,646 RR sets.*'n_sets'"):
+        mv.seeding.rr_estimate(small_graph, [0], n_sets=2**31 - 2, rng=0)
+
+
+def test_celf_refuses_huge_n_runs_before_any_key(small_graph, one_gib, monkeypatch):
+    def no_keys(*args, **kwargs):
+        raise AssertionError("keys were drawn before the memory check")
+
+    monkeypatch.setattr(celf_module, "run_keys", no_keys)
+    with pytest.raises(MemoryError, match=r"CELF on 10000000 runs.*'n_runs'"):
+        mv.seeding.celf(small_graph, 1, n_runs=10_000_000)
+
+
+def test_rr_collection_checks_before_growing(small_graph, one_gib, monkeypatch):
+    rr = imm_module.RRCollection(small_graph, None, 7)
+    rr.extend(2000)
+    before = (rr.n_sets, rr.members.size, rr.offsets.size)
+    with pytest.raises(MemoryError, match=r"RR sets"):
+        rr.extend(10**9)
+    assert (rr.n_sets, rr.members.size, rr.offsets.size) == before  # nothing drawn, nothing grown
+    fresh = imm_module.RRCollection(small_graph, None, 7)
+    with pytest.raises(MemoryError, match=r"1,000,000,000 RR sets \(about 1.0 nodes each\)"):
+        fresh.extend(10**9)  # refused at one node a set, before the pilot batch
+    assert fresh.n_sets == 0 and np.all(fresh.offsets == 0)

@@ -237,6 +237,19 @@ class RRCollection:
         members = n_sets * self.mean_size
         return int(members * 8 + n_sets * 9 + (self.graph.n_nodes + 1) * 16)
 
+    # what to do when the sets would not fit: callers (IMM, OPIM-C, rr_estimate) name their own parameters
+    hint = "ask for fewer RR sets"
+
+    def check_room(self, count, what=None):
+        """Refuse, before anything is allocated, ``count`` more sets whose flat arrays would not fit.
+
+        Sized from the mean set size so far, or at one node a set (the root) before any is drawn.
+        """
+        n_sets = self.n_sets + count
+        per_set = self.mean_size if self.n_sets else 1.0
+        check_memory((self.n_members + count * per_set) * 4 + (n_sets + 1) * 8,
+                     what or f"{n_sets:,} RR sets (about {per_set:.1f} nodes each)", hint=self.hint)
+
     def _note(self, extra):
         self.peak_bytes = max(self.peak_bytes, self.members.nbytes + self.offsets.nbytes + int(extra))
 
@@ -245,10 +258,12 @@ class RRCollection:
         count = int(count)
         if count <= 0:
             return
+        self.check_room(count)
         if self.n_sets == 0 and count > 4096:
             # a small pilot batch measures the mean set size, so the buffers of the big one rarely overflow
             self._extend(1024)
             count -= 1024
+            self.check_room(count)
         if count > _BLOCK:
             # one allocation of about the final size instead of repeated 1.5x growth (each a copy at 2.5x peak)
             self._reserve(int(self.n_members + 1.05 * count * self.mean_size), self.n_sets + count + 1)
@@ -277,7 +292,7 @@ class RRCollection:
             chunk_len = max(64, -(-pending.size // (4 * n_threads)))
             n_chunks = -(-pending.size // chunk_len)
             cap = int(min(chunk_len * per_set + 64, 2**31 - 1))
-            check_memory(n_chunks * cap * 4 + self.members.nbytes, "RR sets")
+            check_memory(n_chunks * cap * 4 + self.members.nbytes, "RR sets", hint=self.hint)
             buf = np.empty(n_chunks * cap, dtype=np.int32)
             starts = np.empty(pending.size, dtype=np.int64)
             sizes = np.empty(pending.size, dtype=np.int64)
@@ -307,13 +322,14 @@ class RRCollection:
     def _reserve(self, n_members, n_offsets):
         if n_members > self.members.size:
             size = max(n_members, int(self.members.size * 1.5))
-            check_memory(size * 4, "RR sets")
+            check_memory(size * 4, f"{n_offsets - 1:,} RR sets", hint=self.hint)
             grown = np.empty(size, dtype=np.int32)
             grown[:self.n_members] = self.members[:self.n_members]
             self._note(grown.nbytes)  # old and new arrays both live during the copy
             self.members = grown
         if n_offsets > self.offsets.size:
             size = max(n_offsets, int(self.offsets.size * 1.5))
+            check_memory(size * 8, f"{n_offsets - 1:,} RR sets' offsets", hint=self.hint)
             grown = np.zeros(size, dtype=np.int64)
             grown[:self.n_sets + 1] = self.offsets[:self.n_sets + 1]
             self._note(grown.nbytes)

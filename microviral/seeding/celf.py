@@ -6,7 +6,7 @@ import numpy as np
 
 from .._rng import run_keys
 from .._validation import check_int
-from .._engine import check_model, check_weights, pick_kernel, run_chunk
+from .._engine import check_model, check_weights, output_bytes_per_run, pick_kernel, run_chunk
 from .._memory import check_memory
 from ._common import check_graph, check_k
 
@@ -99,7 +99,9 @@ def celf(graph, k, *, target=None, rng=None, n_runs=200, objective=None, model="
     check_weights(graph, check_model(model))
     k = check_k(k, graph)
     n_runs = check_int(n_runs, "n_runs", minimum=1, maximum=2**31 - 1)
-    check_memory(n_runs * 64, f"CELF on {n_runs} runs")
+    # every evaluation runs all n_runs at once: their keys and the engine's outputs per run
+    check_memory(n_runs * (8 + output_bytes_per_run(graph, count_communities=False)), f"CELF on {n_runs} runs",
+                 hint="ask for fewer 'n_runs'")
     objective = _objective(objective, target)
     mask = graph.target_mask(target)
     in_target = np.ascontiguousarray(mask, dtype=np.uint8)

@@ -45,6 +45,44 @@ _log_comb = log_comb
 _pool = pool_of
 
 
+_HINT = "a larger 'eps' (the RR sets grow like 1 / eps**2) or a smaller 'ell' needs fewer, and opim_c usually far fewer"
+
+# bytes an RR set needs at the least: its root (int32) and its offset (int64)
+_MIN_SET_BYTES = 4 + 8
+
+
+def _lambdas(n_nodes, k, eps, ell_user, N):
+    """IMM's ``lambda'`` (sampling) and ``lambda*`` (selection); floats that may be ``inf`` for extreme parameters."""
+    n = max(n_nodes, 2)
+    ell = ell_user * (1.0 + math.log(2.0) / math.log(n))
+    log_c = _log_comb(n_nodes, k)
+    eps_p = math.sqrt(2.0) * eps
+    big_n = max(N, 2)
+    # eps**2 underflows to 0 for eps below about 1e-162: then no memory could hold the sets
+    lam_p = (2.0 + 2.0 / 3.0 * eps_p) * (log_c + ell * math.log(n) + math.log(math.log2(big_n) if big_n > 2 else 1.0)) \
+        * big_n / eps_p**2 if eps_p**2 > 0 else math.inf
+    alpha = math.sqrt(ell * math.log(n) + math.log(2.0))
+    beta = math.sqrt((1.0 - 1.0 / math.e) * (log_c + ell * math.log(n) + math.log(2.0)))
+    lam_star = 2.0 * big_n * ((1.0 - 1.0 / math.e) * alpha + beta) ** 2 / eps**2 if eps**2 > 0 else math.inf
+    return lam_p, lam_star
+
+
+def _check_imm_memory(n_nodes, k, eps, ell, N, max_sets):
+    """Refuse before any RR set is drawn when even the fewest sets IMM can need would not fit.
+
+    The lower bound found by sampling is at most ``N``, so node selection needs at
+    least ``lambda* / N`` sets, and the first sampling phase draws ``2 lambda' / N``.
+    """
+    lam_p, lam_star = _lambdas(n_nodes, k, eps, ell, N)
+    big_n = max(N, 2)
+    fewest = max(2.0 * lam_p / big_n if big_n > 2 else 0.0, lam_star / big_n)
+    if max_sets is not None:
+        fewest = min(fewest, max_sets)
+    count = f"{fewest:,.0f}" if fewest < 1e15 else f"{fewest:.3g}"
+    check_memory(fewest * _MIN_SET_BYTES, f"at least {count} RR sets (IMM with eps={eps:g}, ell={ell:g}; one node "
+                 "each at the least)", hint=_HINT)
+
+
 def _imm(graph, k, *, eps=0.1, ell=1.0, target=None, rng=None, fresh=True, max_sets=None, model="ic",
          progress=None):
     """IMM returning ``(seeds, info)``; ``info`` holds the bounds, set counts and memory."""
@@ -56,25 +94,24 @@ def _imm(graph, k, *, eps=0.1, ell=1.0, target=None, rng=None, fresh=True, max_s
     fresh = check_bool(fresh, "fresh")
     max_sets = check_int(max_sets, "max_sets", minimum=1, allow_none=True)
     pool, N = _pool(graph, target)
+    _check_imm_memory(graph.n_nodes, k, eps, ell, N, max_sets)
     return run_with_progress(progress, "IMM", _imm_run, graph, k, eps, ell, pool, N, run_keys(rng, 2), fresh,
                              max_sets, model)
 
 
 def _imm_run(graph, k, eps, ell_user, pool, N, bases, fresh, max_sets, model, progress):
     n = max(graph.n_nodes, 2)
-    ell = ell_user * (1.0 + math.log(2.0) / math.log(n))
-    log_c = _log_comb(graph.n_nodes, k)
     eps_p = math.sqrt(2.0) * eps
     big_n = max(N, 2)
-    lam_p = (2.0 + 2.0 / 3.0 * eps_p) * (log_c + ell * math.log(n) + math.log(math.log2(big_n) if big_n > 2 else 1.0)) \
-        * big_n / eps_p**2
+    lam_p, lam_star = _lambdas(graph.n_nodes, k, eps, ell_user, N)
     cap = max_sets if max_sets is not None else 2**31 - 2
     rr = RRCollection(graph, pool, bases[0], model=model, progress=progress)
+    rr.hint = _HINT
     lb = 1.0
     phases = 0
     for i in range(1, int(math.ceil(math.log2(big_n)))):
         x = big_n / 2.0**i
-        n_rr_i = min(int(math.ceil(lam_p / x)), cap)
+        n_rr_i = int(math.ceil(min(lam_p / x, cap)))
         progress.expect(n_rr_i)
         rr.grow_to(n_rr_i)
         phases = i
@@ -84,18 +121,16 @@ def _imm_run(graph, k, eps, ell_user, pool, N, bases, fresh, max_sets, model, pr
             break
         if n_rr_i >= cap:
             break
-    alpha = math.sqrt(ell * math.log(n) + math.log(2.0))
-    beta = math.sqrt((1.0 - 1.0 / math.e) * (log_c + ell * math.log(n) + math.log(2.0)))
-    lam_star = 2.0 * big_n * ((1.0 - 1.0 / math.e) * alpha + beta) ** 2 / eps**2
-    n_rr_sets = min(int(math.ceil(lam_star / lb)), cap)
+    n_rr_sets = int(math.ceil(min(lam_star / lb, cap)))
     sampling_sets = rr.n_sets
     check_memory(rr.bytes_for(n_rr_sets) + (0 if fresh else rr.nbytes()),
                  f"IMM's {n_rr_sets:,} RR sets (about {rr.mean_size:.1f} nodes each)",
-                 hint="a larger 'eps' needs fewer RR sets, and opim_c usually far fewer")
+                 hint=_HINT)
     progress.expect(n_rr_sets + (sampling_sets if fresh else 0))
     if fresh:
         sampling_peak = rr.peak_bytes
         rr = RRCollection(graph, pool, bases[1], model=model, progress=progress)
+        rr.hint = _HINT
         rr.peak_bytes = 0
     else:
         sampling_peak = 0
@@ -209,7 +244,10 @@ def rr_estimate(graph, seeds, *, target=None, n_sets=100_000, rng=None, confiden
     confidence = check_confidence(confidence)
     model = check_model(model)
     pool, N = _pool(graph, target)
+    check_memory(n_sets * _MIN_SET_BYTES, f"at least {n_sets:,} RR sets (one node each at the least)",
+                 hint="ask for fewer 'n_sets' (the interval narrows like 1 / sqrt(n_sets))")
     rr = RRCollection(graph, pool, run_keys(check_rng(rng), 1)[0], model=model)
+    rr.hint = "ask for fewer 'n_sets'"
     rr.extend(n_sets)
     covered = round(rr.coverage(seeds) * n_sets)
     return tuple(N * v for v in proportion_ci(covered, n_sets, confidence))

@@ -44,6 +44,10 @@ from ._seedset import SeedSet
 
 __all__ = ["opim_c"]
 
+_HINT = "ask for a larger 'eps' or 'delta' or a smaller 'ratio', or cap 'max_rr_sets'"
+# bytes an RR set needs at the least: its root (int32) and its offset (int64)
+_MIN_SET_BYTES = 4 + 8
+
 _E1 = 1.0 - 1.0 / math.e
 
 
@@ -62,7 +66,8 @@ def theta_max(n, pool_size, k, eps, delta):
     """RR sets per collection for which the worst-case analysis gives ``1 - 1/e - eps``."""
     alpha = math.sqrt(math.log(6.0 / delta))
     beta = math.sqrt(_E1 * (log_comb(n, k) + math.log(6.0 / delta)))
-    return 2.0 * pool_size * (_E1 * alpha + beta) ** 2 / (eps**2 * min(k, pool_size))
+    # eps**2 underflows to 0 for eps below about 1e-162: no cap then, the rounds stop at the memory guard
+    return 2.0 * pool_size * (_E1 * alpha + beta) ** 2 / (eps**2 * min(k, pool_size)) if eps**2 > 0 else math.inf
 
 
 def _opim_c(graph, k, *, eps=0.1, delta=None, ratio=None, target=None, rng=None, model="ic", max_rr_sets=None,
@@ -75,7 +80,8 @@ def _opim_c(graph, k, *, eps=0.1, delta=None, ratio=None, target=None, rng=None,
     n = graph.n_nodes
     if delta is None:
         delta = 1.0 / max(n, 2)
-    delta = check_float(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True)
+    # below 1e-300, log(1 / delta) and the bounds built on it are no longer finite floats
+    delta = check_float(delta, "delta", low=1e-300, high=1.0, high_open=True)
     if ratio is not None:
         ratio = check_float(ratio, "ratio", low=0.0, high=1.0, low_open=True, high_open=True)
     max_rr_sets = check_int(max_rr_sets, "max_rr_sets", minimum=1, maximum=2**30, allow_none=True)
@@ -89,14 +95,17 @@ def _opim_c_run(graph, k, eps, delta, ratio, pool, N, bases, model, max_rr_sets,
     worst = theta_max(max(n, 2), N, k, eps, delta)
     theta_0 = 2.0 * (_E1 * math.sqrt(math.log(6.0 / delta))
                      + math.sqrt(_E1 * (log_comb(max(n, 2), k) + math.log(6.0 / delta)))) ** 2
-    cap = int(min(math.ceil(worst), 2**30)) if max_rr_sets is None else max_rr_sets
+    cap = int(math.ceil(min(worst, 2**30))) if max_rr_sets is None else max_rr_sets
     start = max(1, min(int(math.ceil(theta_0)), cap))
     # rounds: start, 2 start, 4 start, ..., and the last one exactly at the cap
     i_max = 1 + max(0, math.ceil(math.log2(cap / start)))
     a = math.log(3.0 * i_max / delta)
     goal = _E1 - eps if ratio is None else ratio
+    check_memory(2 * start * _MIN_SET_BYTES, f"OPIM-C's first 2 x {start:,} RR sets (one node each at the least)",
+                 hint=_HINT)
     r1 = RRCollection(graph, pool, bases[0], model=model, progress=progress)
     r2 = RRCollection(graph, pool, bases[1], model=model, progress=progress)
+    r1.hint = r2.hint = _HINT
     for i in range(1, i_max + 1):
         size = cap if i == i_max else start << (i - 1)
         if r1.n_sets:
@@ -155,7 +164,7 @@ def opim_c(graph, k, *, eps=0.1, delta=None, ratio=None, target=None, rng=None, 
     eps : float in (0, 1), default 0.1
         Stop once ``1 - 1/e - eps`` is certified; also fixes the most RR sets ever
         drawn (``theta_max``, at which the worst-case analysis suffices).
-    delta : float in (0, 1), optional
+    delta : float in [1e-300, 1), optional
         Failure probability of the certificate (default ``1 / n``).
     ratio : float in (0, 1), optional
         The quality-for-time option: stop only once this ratio is certified instead
