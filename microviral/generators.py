@@ -24,6 +24,7 @@ import numbers
 
 import numpy as np
 
+from ._memory import check_memory
 from ._rng import check_rng
 from ._validation import _describe, as_array, check_float, check_int, check_probability
 from .graph import CommunityGraph, _name_tuple
@@ -31,6 +32,33 @@ from .graph import CommunityGraph, _name_tuple
 __all__ = ["stochastic_block_model", "planted_partition", "lfr", "niche_in_background"]
 
 _MAX_NODES = 2**31 - 2
+
+
+# Bytes while a graph is generated, per expected edge: the sampled pair indices, their (u, v) arrays and the
+# concatenation of every block pair's; per arc: the sort keys, the tails, then the CSR heads (int32) and
+# probabilities (float64); per node: labels, offsets and the degree count.
+_EDGE_BYTES = 8 + 16 + 16
+_ARC_BYTES = 8 + 8 + 4 + 8
+_NODE_BYTES = 32
+_HINT = "ask for fewer nodes or lower densities"
+
+
+def _check_size(n_nodes, n_edges, directed, extra=0, hint=_HINT):
+    """Refuse, before anything is drawn, a graph whose expected edges would not fit in memory.
+
+    ``extra``: bytes of the largest transient array beyond the edges (the mask of all
+    of a block pair's pairs when more than half of them are drawn).
+    """
+    n_arcs = n_edges if directed else 2.0 * n_edges
+    check_memory(n_edges * _EDGE_BYTES + n_arcs * _ARC_BYTES + n_nodes * _NODE_BYTES + extra,
+                 f"a graph of {n_nodes:,} nodes and about {n_edges:,.0f} expected edges", hint=hint)
+
+
+def _pairs(n_a, n_b, same, directed):
+    """Number of possible edges between two blocks (floats: they may pass 2**63)."""
+    if same:
+        return n_a * (n_a - 1.0) if directed else n_a * (n_a - 1.0) / 2.0
+    return float(n_a) * n_b
 
 
 def _generator(rng):
@@ -214,6 +242,13 @@ def stochastic_block_model(sizes, p, *, directed=False, rng=None, prob=0.1, comm
     p = _check_matrix(p, k, directed)
     prob = check_probability(prob, "prob")
     names = _check_names(community_names, k)
+    n_pairs = np.outer(np.asarray(sizes, dtype=np.float64), np.asarray(sizes, dtype=np.float64))
+    np.fill_diagonal(n_pairs, [_pairs(s, s, True, directed) for s in sizes])
+    if not directed:
+        n_pairs = np.triu(n_pairs)
+    dense = n_pairs[p > 0.5]  # drawn as the complement, through a mask of all the block pair's pairs
+    _check_size(sum(sizes), float((n_pairs * p).sum()), directed, extra=float(dense.max()) if dense.size else 0.0,
+                hint="ask for smaller blocks or lower densities")
     gen = _generator(rng)
     starts = np.concatenate([[0], np.cumsum(sizes)]).tolist()
     parts = []
@@ -324,9 +359,14 @@ def niche_in_background(n_background=10000, n_niche=200, *, niche_degree=20, bac
     background_degree = check_float(background_degree, "background_degree", low=0.0, high=float(n_background - 1))
     n_bridges = check_int(n_bridges, "n_bridges", minimum=0, maximum=n_niche * n_background)
     prob = check_probability(prob, "prob")
-    gen = _generator(rng)
     p_bg = min(1.0, background_degree / (n_background - 1))
     p_niche = min(1.0, niche_degree / (n_niche - 1))
+    blocks = [(_pairs(n_background, n_background, True, False), p_bg), (_pairs(n_niche, n_niche, True, False), p_niche),
+              (_pairs(n_background, n_niche, False, False), n_bridges / (float(n_background) * n_niche))]
+    _check_size(n_background + n_niche, sum(pairs * p for pairs, p in blocks), False,
+                extra=max([pairs for pairs, p in blocks if p > 0.5], default=0.0),
+                hint="ask for fewer nodes, lower degrees or fewer bridges")
+    gen = _generator(rng)
     parts = [
         _block_pair_edges(gen, n_background, n_background, p_bg, True, False, 0, 0),
         _block_pair_edges(gen, n_niche, n_niche, p_niche, True, False, n_background, n_background),
@@ -411,6 +451,11 @@ def lfr(n, tau1, tau2, mu, *, average_degree=None, min_degree=None, max_degree=N
     min_community = check_int(min_community, "min_community", minimum=1, allow_none=True)
     max_iters = check_int(max_iters, "max_iters", minimum=1)
     prob = check_probability(prob, "prob")
+    # networkx holds the graph as Python dicts: about 200 bytes an edge and 500 a node (measured); the degrees
+    # are at least min_degree
+    degree = average_degree if average_degree is not None else min_degree
+    check_memory(n * 500.0 + n * degree / 2.0 * 200.0, f"networkx's LFR graph of {n:,} nodes and at least "
+                 f"{n * degree / 2.0:,.0f} edges", hint="ask for fewer nodes or a lower degree")
     seed = int(_generator(rng).integers(0, 2**32))
     try:
         G = nx.LFR_benchmark_graph(n, tau1, tau2, mu, average_degree=average_degree, min_degree=min_degree,

@@ -271,3 +271,59 @@ def test_rr_collection_checks_before_growing(small_graph, one_gib, monkeypatch):
     with pytest.raises(MemoryError, match=r"1,000,000,000 RR sets \(about 1.0 nodes each\)"):
         fresh.extend(10**9)  # refused at one node a set, before the pilot batch
     assert fresh.n_sets == 0 and np.all(fresh.offsets == 0)
+
+
+# ------------------------------------------------------------------ generators: refused from the expected edges
+generators_module = importlib.import_module("microviral.generators")
+
+
+@pytest.fixture
+def no_draws(monkeypatch):
+    def refuse(rng):
+        raise AssertionError("randomness was drawn before the memory check")
+
+    monkeypatch.setattr(generators_module, "_generator", refuse)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: mv.generators.planted_partition(10, 100_000, 0.9, 0.01),            # dense blocks
+    lambda: mv.generators.planted_partition(2, 20_000, 0.0, 1.0, directed=True),  # dense between blocks
+    lambda: mv.stochastic_block_model([60_000], [[0.99]]),
+    lambda: mv.stochastic_block_model([2**30 - 1, 2**30 - 1], np.zeros((2, 2))),  # no edge, too many nodes
+    lambda: mv.niche_in_background(1_000_000, 50_000, niche_degree=49_000),
+    lambda: mv.niche_in_background(200_000_000, 10, background_degree=1.0, niche_degree=0.0, n_bridges=0),
+    lambda: mv.niche_in_background(200_000, 20_000, background_degree=0.0, niche_degree=0.0, n_bridges=3 * 10**9),
+    lambda: mv.lfr(2_000_000_000, 3, 1.5, 0.1, average_degree=20),
+    lambda: mv.lfr(10_000_000, 3, 1.5, 0.1, min_degree=50),
+], ids=["planted-in", "planted-out", "sbm-dense", "sbm-nodes", "niche-dense", "niche-nodes", "niche-bridges",
+        "lfr-nodes", "lfr-degree"])
+def test_generators_refuse_before_drawing(make, no_draws, one_gib):
+    with pytest.raises(MemoryError, match=r"(graph|LFR graph) of [\d,]+ nodes and .* edges would need about "
+                                          r"[\d.]+ GiB.*test limit.*; ask for (fewer|smaller)"):
+        make()
+
+
+@pytest.mark.parametrize("kwargs", [dict(n_communities=4, community_size=1500, p_in=0.3, p_out=0.01),
+                                    dict(n_communities=2, community_size=2000, p_in=0.8, p_out=0.6),
+                                    dict(n_communities=40, community_size=100, p_in=0.2, p_out=0.01)])
+@pytest.mark.parametrize("directed", [False, True])
+def test_generator_estimate_covers_the_peak(monkeypatch, kwargs, directed):
+    """The estimate is not below what generation really allocates (traced), nor far above it."""
+    import tracemalloc
+
+    estimates = []
+    monkeypatch.setattr(generators_module, "check_memory", lambda n_bytes, what, hint="": estimates.append(n_bytes))
+    tracemalloc.start()
+    try:
+        g = mv.generators.planted_partition(**kwargs, directed=directed, rng=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert g.n_arcs > 0 and len(estimates) == 1
+    assert peak <= estimates[0] <= 3 * peak
+
+
+def test_generators_that_fit_still_run(one_gib):
+    g = mv.generators.planted_partition(4, 500, 0.9, 0.05, rng=0)
+    assert g.n_nodes == 2000 and g.n_arcs > 0
+    assert mv.niche_in_background(5000, 100, rng=0).n_nodes == 5100
