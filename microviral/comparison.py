@@ -8,7 +8,8 @@ import numpy as np
 from . import __version__
 from ._progress import check_progress, iterate
 from ._adaptive import KeyStream, check_tolerances, run_adaptive
-from ._engine import check_graph, check_model, check_weights
+from ._engine import check_graph, check_model, check_weights, output_bytes_per_run
+from ._memory import check_memory
 from ._rng import check_rng, rng_record
 from ._stats import check_confidence, mean_ci
 from ._validation import _describe, check_float, check_int
@@ -242,6 +243,11 @@ def compare(graph, strategies, k, *, model="ic", target=None, n_runs=1000, rng=N
     if backend == "local" and client is not None:
         raise ValueError("'client' is only used with backend='dask'.")
 
+    # every strategy's runs at every budget are kept together, on one set of keys: refused before any strategy runs
+    n_results = len(items) * len(budgets)
+    check_memory(n_runs * (8 + n_results * output_bytes_per_run(graph, count_communities=False)),
+                 f"{n_runs} runs for each of {len(items)} strategies x {len(budgets)} budgets",
+                 hint="ask for fewer runs, strategies or budgets")
     source, material = _seed_sequence(rng)
     children = source.spawn(1 + len(items))
     stream = KeyStream(children[0])

@@ -192,6 +192,9 @@ def simulate(graph, seeds, *, model="ic", n_runs=1000, target=None, rng=None, ma
     count_communities = check_bool(count_communities, "count_communities")
     per_node, attribution = check_bool(per_node, "per_node"), check_bool(attribution, "attribution")
     provenance.update(count_communities=count_communities, per_node=per_node, attribution=attribution)
+    if attribution:  # refused before the runs, not after them: outputs and two counts per seed and run together
+        check_memory(keys.size * (output_bytes_per_run(graph, count_communities) + seeds.size * 8),
+                     f"{keys.size} runs with per-seed counts of {seeds.size} seeds", hint="ask for fewer runs or seeds")
     progress = check_progress(progress)
     n_threads = check_int(n_threads, "n_threads", minimum=1, allow_none=True)
     if n_threads is not None:

@@ -327,3 +327,21 @@ def test_generators_that_fit_still_run(one_gib):
     g = mv.generators.planted_partition(4, 500, 0.9, 0.05, rng=0)
     assert g.n_nodes == 2000 and g.n_arcs > 0
     assert mv.niche_in_background(5000, 100, rng=0).n_nodes == 5100
+
+
+def test_attribution_is_refused_before_any_run(one_gib, monkeypatch):
+    engine = importlib.import_module("microviral._engine")
+    monkeypatch.setattr(engine, "run_chunk", lambda *a, **k: pytest.fail("a run started before the memory check"))
+    n = 20_000
+    g = mv.CommunityGraph.from_edges(np.arange(n - 1), np.arange(1, n))
+    # the outputs alone (about 300 bytes a run) fit the 1 GiB easily; 2 x 4 bytes per seed and run do not
+    with pytest.raises(MemoryError, match=r"10000 runs with per-seed counts of 10000 seeds .*test limit"):
+        mv.simulate(g, np.arange(10_000), n_runs=10_000, rng=0, attribution=True)
+
+
+def test_compare_is_refused_before_any_strategy_runs(small_graph, one_gib):
+    def never(graph, k, **kwargs):
+        raise AssertionError("a strategy ran before the memory check")
+
+    with pytest.raises(MemoryError, match=r"2000000 runs for each of 3 strategies x 2 budgets.*test limit"):
+        mv.compare(small_graph, {"a": never, "b": never, "c": never}, k=[1, 2], n_runs=2_000_000, rng=0)
