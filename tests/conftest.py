@@ -49,6 +49,32 @@ def shared_datasets():
     return SHARED_DATASETS
 
 
+@pytest.fixture(scope="module")
+def cluster():
+    """A LocalCluster of 2 single-threaded worker processes, one per test module that asks for it."""
+    pytest.importorskip("distributed")
+    from microviral.distributed import _local_cluster
+
+    lc = _local_cluster(2, 1)
+    try:
+        yield lc
+    finally:
+        lc.close()
+
+
+@pytest.fixture(scope="module")
+def client(cluster):
+    """A client of :func:`cluster`, once both workers are up."""
+    from distributed import Client
+
+    c = Client(cluster)
+    try:
+        c.wait_for_workers(2, timeout=60)
+        yield c
+    finally:
+        c.close()
+
+
 def examples(n_default):
     """Example count for a test: ``n_default`` under the default profile, 15x that under ``fuzz``."""
     return n_default * 15 if settings().max_examples >= 1000 else n_default

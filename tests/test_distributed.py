@@ -49,25 +49,6 @@ def pids_alive(pids):
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    lc = mvd._local_cluster(2, 1)
-    try:
-        yield lc
-    finally:
-        lc.close()
-
-
-@pytest.fixture(scope="module")
-def client(cluster):
-    c = Client(cluster)
-    try:
-        c.wait_for_workers(2, timeout=60)
-        yield c
-    finally:
-        c.close()
-
-
-@pytest.fixture(scope="module")
 def graph():
     return random_graph(0)
 
