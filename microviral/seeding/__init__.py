@@ -37,7 +37,9 @@ name                seeds
 =================== ==============================================================
 
 Strategies that do not use the target ignore it; those that need it raise a
-``ValueError`` when it is None. The ``*_reach`` variants are the global
+``ValueError`` when it is None. The IMM and OPIM-C strategies also take
+``backend="dask"`` and ``client`` to keep their RR sets on Dask workers (same seeds
+as ``backend="local"``; see :func:`~microviral.seeding.imm`). The ``*_reach`` variants are the global
 strategies to compare against targeted ones on the same target: they optimise
 reach over the whole graph whatever target the comparison measures.
 
@@ -108,7 +110,8 @@ def celf_target(graph, k, *, target=None, rng=None, n_runs=200, model="ic"):
     return celf(graph, k, target=target, rng=rng, n_runs=n_runs, objective="target", model=model)
 
 
-def imm_target(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True, model="ic"):
+def imm_target(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True, model="ic", backend="local",
+               client=None):
     """Targeted IMM: maximise the expected number of activated ``target`` members (required).
 
     Examples
@@ -120,7 +123,8 @@ def imm_target(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True,
     """
     if target is None:
         raise ValueError("'target' is required by the 'imm_target' strategy. Got None.")
-    return imm(graph, k, eps=eps, ell=ell, target=target, rng=rng, fresh=fresh, model=model)
+    return imm(graph, k, eps=eps, ell=ell, target=target, rng=rng, fresh=fresh, model=model, backend=backend,
+               client=client)
 
 
 def celf_reach(graph, k, *, target=None, rng=None, n_runs=200, model="ic"):
@@ -137,7 +141,8 @@ def celf_reach(graph, k, *, target=None, rng=None, n_runs=200, model="ic"):
     return celf(graph, k, rng=rng, n_runs=n_runs, objective="reach", model=model)
 
 
-def imm_reach(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True, model="ic"):
+def imm_reach(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True, model="ic", backend="local",
+              client=None):
     """IMM maximising expected reach over the whole graph (``target`` accepted and ignored).
 
     Examples
@@ -148,11 +153,11 @@ def imm_reach(graph, k, *, target=None, rng=None, eps=0.1, ell=1.0, fresh=True, 
     [0]
     """
     _check_unused(graph, target=target)
-    return imm(graph, k, eps=eps, ell=ell, rng=rng, fresh=fresh, model=model)
+    return imm(graph, k, eps=eps, ell=ell, rng=rng, fresh=fresh, model=model, backend=backend, client=client)
 
 
 def opim_c_target(graph, k, *, target=None, rng=None, eps=0.1, delta=None, ratio=None, max_rr_sets=None,
-                  model="ic"):
+                  model="ic", backend="local", client=None):
     """Targeted OPIM-C: maximise the expected number of activated ``target`` members (required).
 
     Examples
@@ -165,11 +170,11 @@ def opim_c_target(graph, k, *, target=None, rng=None, eps=0.1, delta=None, ratio
     if target is None:
         raise ValueError("'target' is required by the 'opim_c_target' strategy. Got None.")
     return opim_c(graph, k, eps=eps, delta=delta, ratio=ratio, target=target, rng=rng, max_rr_sets=max_rr_sets,
-                  model=model)
+                  model=model, backend=backend, client=client)
 
 
 def opim_c_reach(graph, k, *, target=None, rng=None, eps=0.1, delta=None, ratio=None, max_rr_sets=None,
-                 model="ic"):
+                 model="ic", backend="local", client=None):
     """OPIM-C maximising expected reach over the whole graph (``target`` accepted and ignored).
 
     Examples
@@ -180,7 +185,8 @@ def opim_c_reach(graph, k, *, target=None, rng=None, eps=0.1, delta=None, ratio=
     [0]
     """
     _check_unused(graph, target=target)
-    return opim_c(graph, k, eps=eps, delta=delta, ratio=ratio, rng=rng, max_rr_sets=max_rr_sets, model=model)
+    return opim_c(graph, k, eps=eps, delta=delta, ratio=ratio, rng=rng, max_rr_sets=max_rr_sets, model=model,
+                  backend=backend, client=client)
 
 
 STRATEGIES = {

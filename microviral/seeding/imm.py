@@ -30,6 +30,7 @@ geometric jumps over each node's in-arcs sorted by probability (see
 its live in-arcs rather than to its in-degree.
 """
 
+import functools
 import math
 
 from .._rng import check_rng, run_keys
@@ -37,6 +38,7 @@ from .._validation import check_bool, check_float, check_int
 from .._memory import check_memory
 from ._common import check_graph, check_k
 from ._rr import RRCollection, check_model, log_comb, pool_of, run_with_progress, sorted_reverse
+from ._rr_dask import check_backend, run_on
 from ._seedset import SeedSet
 
 __all__ = ["imm", "rr_estimate", "RRCollection", "sorted_reverse"]
@@ -67,11 +69,12 @@ def _lambdas(n_nodes, k, eps, ell_user, N):
     return lam_p, lam_star
 
 
-def _check_imm_memory(n_nodes, k, eps, ell, N, max_sets):
+def _check_imm_memory(n_nodes, k, eps, ell, N, max_sets, n_shards=1):
     """Refuse before any RR set is drawn when even the fewest sets IMM can need would not fit.
 
     The lower bound found by sampling is at most ``N``, so node selection needs at
     least ``lambda* / N`` sets, and the first sampling phase draws ``2 lambda' / N``.
+    With ``n_shards`` Dask workers each holds (and checks again) its share.
     """
     lam_p, lam_star = _lambdas(n_nodes, k, eps, ell, N)
     big_n = max(N, 2)
@@ -79,12 +82,12 @@ def _check_imm_memory(n_nodes, k, eps, ell, N, max_sets):
     if max_sets is not None:
         fewest = min(fewest, max_sets)
     count = f"{fewest:,.0f}" if fewest < 1e15 else f"{fewest:.3g}"
-    check_memory(fewest * _MIN_SET_BYTES, f"at least {count} RR sets (IMM with eps={eps:g}, ell={ell:g}; one node "
+    check_memory(fewest * _MIN_SET_BYTES / n_shards, f"at least {count} RR sets (IMM with eps={eps:g}, ell={ell:g}; one node "
                  "each at the least)", hint=_HINT)
 
 
 def _imm(graph, k, *, eps=0.1, ell=1.0, target=None, rng=None, fresh=True, max_sets=None, model="ic",
-         progress=None):
+         progress=None, backend="local", client=None):
     """IMM returning ``(seeds, info)``; ``info`` holds the bounds, set counts and memory."""
     check_graph(graph)
     model = check_model(model)
@@ -93,19 +96,25 @@ def _imm(graph, k, *, eps=0.1, ell=1.0, target=None, rng=None, fresh=True, max_s
     ell = check_float(ell, "ell", low=0.0, low_open=True)
     fresh = check_bool(fresh, "fresh")
     max_sets = check_int(max_sets, "max_sets", minimum=1, allow_none=True)
+    backend = check_backend(backend, client)
     pool, N = _pool(graph, target)
-    _check_imm_memory(graph.n_nodes, k, eps, ell, N, max_sets)
-    return run_with_progress(progress, "IMM", _imm_run, graph, k, eps, ell, pool, N, run_keys(rng, 2), fresh,
-                             max_sets, model)
+    bases = run_keys(rng, 2)
+
+    def run(make_rr, n_shards):
+        _check_imm_memory(graph.n_nodes, k, eps, ell, N, max_sets, n_shards)
+        return run_with_progress(progress, "IMM", functools.partial(_imm_run, make_rr=make_rr), graph, k, eps, ell,
+                                 pool, N, bases, fresh, max_sets, model)
+
+    return run_on(backend, client, graph, pool, run)
 
 
-def _imm_run(graph, k, eps, ell_user, pool, N, bases, fresh, max_sets, model, progress):
+def _imm_run(graph, k, eps, ell_user, pool, N, bases, fresh, max_sets, model, progress, *, make_rr=RRCollection):
     n = max(graph.n_nodes, 2)
     eps_p = math.sqrt(2.0) * eps
     big_n = max(N, 2)
     lam_p, lam_star = _lambdas(graph.n_nodes, k, eps, ell_user, N)
     cap = max_sets if max_sets is not None else 2**31 - 2
-    rr = RRCollection(graph, pool, bases[0], model=model, progress=progress)
+    rr = make_rr(graph, pool, bases[0], model=model, progress=progress)
     rr.hint = _HINT
     lb = 1.0
     phases = 0
@@ -129,7 +138,7 @@ def _imm_run(graph, k, eps, ell_user, pool, N, bases, fresh, max_sets, model, pr
     progress.expect(n_rr_sets + (sampling_sets if fresh else 0))
     if fresh:
         sampling_peak = rr.peak_bytes
-        rr = RRCollection(graph, pool, bases[1], model=model, progress=progress)
+        rr = make_rr(graph, pool, bases[1], model=model, progress=progress)
         rr.hint = _HINT
         rr.peak_bytes = 0
     else:
@@ -148,7 +157,8 @@ def _imm_run(graph, k, eps, ell_user, pool, N, bases, fresh, max_sets, model, pr
     return seeds, info
 
 
-def imm(graph, k, *, eps=0.1, ell=1.0, target=None, rng=None, fresh=True, model="ic", progress=None):
+def imm(graph, k, *, eps=0.1, ell=1.0, target=None, rng=None, fresh=True, model="ic", progress=None, backend="local",
+        client=None):
     """Influence maximisation by IMM (Tang, Shi, Xiao 2015), global or targeted at a community.
 
     With ``target=None`` the seeds maximise expected reach; with a target they
@@ -182,6 +192,17 @@ def imm(graph, k, *, eps=0.1, ell=1.0, target=None, rng=None, fresh=True, model=
     progress : bool, optional
         Progress bar over RR sets drawn (default: only when the run has taken a few
         seconds and stderr is a terminal).
+    backend : {"local", "dask"}, default "local"
+        Where the RR sets are drawn and kept. ``"dask"``: on the workers of a Dask
+        cluster, each holding a contiguous range of set numbers in its memory, with
+        greedy maximum coverage run in rounds (the workers send per-node counts,
+        this process picks). The seeds, ``n_rr_sets`` and every bound are those of
+        ``"local"`` for the same ``rng``, whatever the number of workers (see
+        docs/scaling.md). Worth it when the RR sets do not fit in one machine.
+    client : None, dask.distributed.Client, a Dask cluster, or str, optional
+        With ``backend="dask"``: the cluster to use (see
+        :func:`microviral.distributed.client_context`); None starts a LocalCluster
+        of 2 worker processes and closes it afterwards.
 
     Returns
     -------
@@ -196,7 +217,10 @@ def imm(graph, k, *, eps=0.1, ell=1.0, target=None, rng=None, fresh=True, model=
     ------
     TypeError, ValueError
         Bad graph, ``k`` outside ``[1, n_nodes]``, ``eps`` outside (0, 1), ``ell <= 0``,
-        an unknown or empty target, an unknown model.
+        an unknown or empty target, an unknown model, ``backend`` not "local" or "dask",
+        a ``client`` with ``backend="local"``.
+    ImportError
+        ``backend="dask"`` without dask.distributed (``pip install microviral[dask]``).
     MemoryError
         Before sampling, when the RR sets would not fit in memory (with the estimated size).
 
@@ -208,9 +232,16 @@ def imm(graph, k, *, eps=0.1, ell=1.0, target=None, rng=None, fresh=True, model=
     [0]
     >>> mv.seeding.imm(g, 1, target="b", rng=0).tolist()
     [4]
+
+    The same seeds with the RR sets kept on Dask workers (here threads of this process):
+
+    >>> from microviral.distributed import client_context
+    >>> with client_context(n_workers=2, processes=False) as client:
+    ...     mv.seeding.imm(g, 1, target="b", rng=0, backend="dask", client=client).tolist()
+    [4]
     """
     seeds, info = _imm(graph, k, eps=eps, ell=ell, target=target, rng=rng, fresh=fresh, model=model,
-                       progress=progress)
+                       progress=progress, backend=backend, client=client)
     return SeedSet(seeds, info)
 
 

@@ -32,6 +32,7 @@ uses the lower bound ``OPT >= min(k, |T|)`` (seeds inside ``T`` are activated
 members) and the union bound over seed sets keeps the graph's ``n``.
 """
 
+import functools
 import math
 import warnings
 
@@ -40,6 +41,7 @@ from .._validation import check_float, check_int
 from .._memory import check_memory
 from ._common import check_graph, check_k
 from ._rr import RRCollection, check_model, log_comb, pool_of, run_with_progress
+from ._rr_dask import check_backend, run_on
 from ._seedset import SeedSet
 
 __all__ = ["opim_c"]
@@ -71,7 +73,7 @@ def theta_max(n, pool_size, k, eps, delta):
 
 
 def _opim_c(graph, k, *, eps=0.1, delta=None, ratio=None, target=None, rng=None, model="ic", max_rr_sets=None,
-            progress=None):
+            progress=None, backend="local", client=None):
     """OPIM-C returning ``(seeds, info)``."""
     check_graph(graph)
     model = check_model(model)
@@ -85,12 +87,18 @@ def _opim_c(graph, k, *, eps=0.1, delta=None, ratio=None, target=None, rng=None,
     if ratio is not None:
         ratio = check_float(ratio, "ratio", low=0.0, high=1.0, low_open=True, high_open=True)
     max_rr_sets = check_int(max_rr_sets, "max_rr_sets", minimum=1, maximum=2**30, allow_none=True)
+    backend = check_backend(backend, client)
     pool, N = pool_of(graph, target)
-    return run_with_progress(progress, "OPIM-C", _opim_c_run, graph, k, eps, delta, ratio, pool, N, run_keys(rng, 2),
-                             model, max_rr_sets)
+    bases = run_keys(rng, 2)
+
+    def run(make_rr, n_shards):
+        return run_with_progress(progress, "OPIM-C", functools.partial(_opim_c_run, make_rr=make_rr), graph, k, eps,
+                                 delta, ratio, pool, N, bases, model, max_rr_sets)
+
+    return run_on(backend, client, graph, pool, run)
 
 
-def _opim_c_run(graph, k, eps, delta, ratio, pool, N, bases, model, max_rr_sets, progress):
+def _opim_c_run(graph, k, eps, delta, ratio, pool, N, bases, model, max_rr_sets, progress, *, make_rr=RRCollection):
     n = graph.n_nodes
     worst = theta_max(max(n, 2), N, k, eps, delta)
     theta_0 = 2.0 * (_E1 * math.sqrt(math.log(6.0 / delta))
@@ -103,8 +111,8 @@ def _opim_c_run(graph, k, eps, delta, ratio, pool, N, bases, model, max_rr_sets,
     goal = _E1 - eps if ratio is None else ratio
     check_memory(2 * start * _MIN_SET_BYTES, f"OPIM-C's first 2 x {start:,} RR sets (one node each at the least)",
                  hint=_HINT)
-    r1 = RRCollection(graph, pool, bases[0], model=model, progress=progress)
-    r2 = RRCollection(graph, pool, bases[1], model=model, progress=progress)
+    r1 = make_rr(graph, pool, bases[0], model=model, progress=progress)
+    r2 = make_rr(graph, pool, bases[1], model=model, progress=progress)
     r1.hint = r2.hint = _HINT
     for i in range(1, i_max + 1):
         size = cap if i == i_max else start << (i - 1)
@@ -143,7 +151,7 @@ def _opim_c_run(graph, k, eps, delta, ratio, pool, N, bases, model, max_rr_sets,
 
 
 def opim_c(graph, k, *, eps=0.1, delta=None, ratio=None, target=None, rng=None, model="ic", max_rr_sets=None,
-           progress=None):
+           progress=None, backend="local", client=None):
     """Influence maximisation by OPIM-C (Tang, Tang, Xiao, Yuan 2018), global or targeted.
 
     Same objective and conventions as :func:`~microviral.seeding.imm`: with
@@ -185,6 +193,17 @@ def opim_c(graph, k, *, eps=0.1, delta=None, ratio=None, target=None, rng=None, 
     progress : bool, optional
         Progress bar over RR sets drawn (default: only when the run has taken a few
         seconds and stderr is a terminal).
+    backend : {"local", "dask"}, default "local"
+        Where the RR sets are drawn and kept. ``"dask"``: on the workers of a Dask
+        cluster, each holding a contiguous range of set numbers in its memory, with
+        greedy maximum coverage run in rounds (the workers send per-node counts,
+        this process picks). The seeds, ``n_rr_sets`` and every bound are those of
+        ``"local"`` for the same ``rng``, whatever the number of workers (see
+        docs/scaling.md). Worth it when the RR sets do not fit in one machine.
+    client : None, dask.distributed.Client, a Dask cluster, or str, optional
+        With ``backend="dask"``: the cluster to use (see
+        :func:`microviral.distributed.client_context`); None starts a LocalCluster
+        of 2 worker processes and closes it afterwards.
 
     Returns
     -------
@@ -202,7 +221,10 @@ def opim_c(graph, k, *, eps=0.1, delta=None, ratio=None, target=None, rng=None, 
     ------
     TypeError, ValueError
         Bad graph, ``k`` outside ``[1, n_nodes]``, ``eps``, ``delta`` or ``ratio``
-        outside (0, 1), an unknown or empty target, an unknown model.
+        outside (0, 1), an unknown or empty target, an unknown model, ``backend`` not
+        "local" or "dask", a ``client`` with ``backend="local"``.
+    ImportError
+        ``backend="dask"`` without dask.distributed (``pip install microviral[dask]``).
     MemoryError
         Before a round whose RR sets would not fit in memory (with the estimated size).
 
@@ -217,5 +239,5 @@ def opim_c(graph, k, *, eps=0.1, delta=None, ratio=None, target=None, rng=None, 
     [4]
     """
     seeds, info = _opim_c(graph, k, eps=eps, delta=delta, ratio=ratio, target=target, rng=rng, model=model,
-                          max_rr_sets=max_rr_sets, progress=progress)
+                          max_rr_sets=max_rr_sets, progress=progress, backend=backend, client=client)
     return SeedSet(seeds, info)
