@@ -17,6 +17,13 @@ Measured, each after a warm-up call (compiled kernels, workers started, graph on
   (``chunk_size >= 20 * overhead / seconds_per_run``).
 
 Run:  python benchmarks/bench_dask.py [--n-runs 10000] [--out benchmarks/results/bench_dask.json]
+
+With ``--seeding`` it measures influence maximisation instead: ``opim_c`` and ``imm`` (global and targeted at
+"ml") with the local backend and with ``backend="dask"`` on the same 2-worker LocalCluster (RR sets sampled
+and kept on the workers, greedy in rounds), best of ``--repeat`` timings after a warm-up, and checks that the
+seeds, ``n_rr_sets`` and certified ratio are identical.
+
+Run:  python benchmarks/bench_dask.py --seeding [--k 20] [--eps 0.1] [--out benchmarks/results/bench_dask_seeding.json]
 """
 
 import argparse
@@ -73,8 +80,15 @@ def main(argv=None):
     parser.add_argument("--n-runs", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3, help="best of this many timings")
     parser.add_argument("--chunk-sizes", type=int, nargs="+", default=[10, 40, 160, 640, 2500])
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "bench_dask.json")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="JSON output (default benchmarks/results/bench_dask.json, or bench_dask_seeding.json)")
+    parser.add_argument("--seeding", action="store_true", help="time imm / opim_c local versus Dask instead")
+    parser.add_argument("--k", type=int, default=20, help="seeds, with --seeding")
+    parser.add_argument("--eps", type=float, default=0.1, help="eps of imm and opim_c, with --seeding")
     args = parser.parse_args(argv)
+    if args.seeding:
+        return seeding(args)
+    args.out = args.out or HERE / "results" / "bench_dask.json"
 
     from distributed import Client
 
@@ -169,6 +183,65 @@ def main(argv=None):
           f"{dt_tiny / n_tiny * 1e3:.2f} ms")
     print(f"seconds per run (local): {seconds_per_run * 1e3:.3f} ms -> recommended chunk size >= {recommended} runs "
           f"(overhead <= 5%); default here {default}")
+    print(f"wrote {args.out}")
+    return 0 if summary["all_identical"] else 1
+
+
+SEEDING_CASES = (("opim_c", False), ("opim_c", True), ("imm", True), ("imm", False))
+
+
+def seeding(args):
+    """IMM and OPIM-C with the RR sets in this process and on a 2-worker LocalCluster: time and identical choice."""
+    from distributed import Client
+
+    args.out = args.out or HERE / "results" / "bench_dask_seeding.json"
+    g, name, _, target = workload()
+    load_start = os.getloadavg()
+    cluster = _local_cluster(2, 1)
+    client = Client(cluster)
+    rows = []
+    try:
+        client.wait_for_workers(2)
+        for algorithm, targeted in SEEDING_CASES:
+            fn = getattr(mv.seeding, algorithm)
+            kw = dict(eps=args.eps, target=target if targeted else None, rng=2024)
+            fn(g, 2, eps=0.5, target=kw["target"], rng=0)  # compile / load the kernel cache, sort the in-arcs
+            fn(g, 2, eps=0.5, target=kw["target"], rng=0, backend="dask", client=client)  # the same on the workers
+            local, t_local = best_of(lambda: fn(g, args.k, **kw), args.repeat)
+            dask, t_dask = best_of(lambda: fn(g, args.k, backend="dask", client=client, **kw), args.repeat)
+            identical = (local.tolist() == dask.tolist()
+                         and all(local.info[f] == dask.info[f] for f in ("n_rr_sets", "certified_ratio", "estimate")))
+            rows.append(dict(algorithm=algorithm, target=str(target) if targeted else None, k=args.k, eps=args.eps,
+                             n_rr_sets=local.info["n_rr_sets"], rr_sets_drawn=local.info["rr_sets_drawn"],
+                             certified_ratio=local.info["certified_ratio"], local_s=t_local, dask_s=t_dask,
+                             local_peak_rr_bytes=local.info["peak_rr_bytes"],
+                             dask_peak_rr_bytes_all_workers=dask.info["peak_rr_bytes"], identical=identical))
+    finally:
+        client.close()
+        cluster.close()
+    summary = dict(
+        workload=dict(graph=name, n_nodes=g.n_nodes, n_arcs=g.n_arcs, probabilities="weighted cascade",
+                      k=args.k, eps=args.eps, model="ic", repeat=args.repeat),
+        machine=dict(cpus=os.cpu_count(), python=platform.python_version(), platform=platform.platform(),
+                     load_average_start=load_start, load_average_end=os.getloadavg()),
+        cluster="LocalCluster, 2 worker processes x 1 thread",
+        rows=rows,
+        all_identical=all(r["identical"] for r in rows),
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(summary, indent=2) + "\n")
+
+    print(f"workload: {name} ({g.n_nodes} nodes, {g.n_arcs} arcs, weighted cascade), k={args.k}, eps={args.eps}; "
+          f"{os.cpu_count()} CPUs, load average {load_start[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
+    print()
+    print("| algorithm | target | RR sets (per collection) | certified ratio | local s | dask 2 x 1 s | "
+          "peak RR MB local | peak RR MB, sum of 2 workers | identical |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
+    for r in rows:
+        ratio = "-" if r["certified_ratio"] is None else f"{r['certified_ratio']:.3f}"
+        print(f"| {r['algorithm']} | {r['target'] or 'all nodes'} | {r['n_rr_sets']:,} | {ratio} | "
+              f"{r['local_s']:.2f} | {r['dask_s']:.2f} | {r['local_peak_rr_bytes'] / 1e6:.0f} | "
+              f"{r['dask_peak_rr_bytes_all_workers'] / 1e6:.0f} | {'yes' if r['identical'] else 'NO'} |")
     print(f"wrote {args.out}")
     return 0 if summary["all_identical"] else 1
 
