@@ -362,3 +362,66 @@ def test_concurrent_calls_survive_numbas_workqueue_threading_layer():
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == "workqueue"
+
+
+# After a parallel kernel has run, the child of a fork() must be able to run one too: multiprocessing's
+# default start method on Linux forks, and numba's GNU OpenMP layer kills such children (a Pool then hangs).
+_FORK_CHILD = textwrap.dedent("""
+    import multiprocessing as mp, os, sys
+    import numpy as np
+    import microviral as mv
+    from microviral._kernels.runtime import threading_layer
+
+    g = mv.planted_partition(4, 60, 0.1, 0.01, rng=1)
+
+    def reach(rng):
+        return mv.simulate(g, [0, 1], n_runs=600, rng=rng, n_threads=2).reach
+
+    def picks(rng):
+        return mv.seeding.opim_c(g, 3, rng=rng)
+
+    if __name__ == "__main__":
+        parent = [reach(r) for r in (1, 2, 3)]
+        best = picks(4)
+        with mp.get_context("fork").Pool(2) as pool:
+            child = pool.map(reach, (1, 2, 3))
+            child_picks = pool.apply(picks, (4,))
+        assert all(np.array_equal(a, b) for a, b in zip(parent, child))
+        assert np.array_equal(best, child_picks)
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0 if np.array_equal(reach(1), parent[0]) else 3)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, status
+        print(threading_layer())
+""")
+
+
+def _without_layer_choice():
+    return {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_THREADING_LAYER")}
+
+
+def test_forked_children_run_kernels_after_the_parent_has():
+    """The default threading layer survives fork: forked Pool workers and a bare os.fork child give the parent's results."""
+    proc = subprocess.run([sys.executable, "-c", _FORK_CHILD], capture_output=True, text=True,
+                          env=_without_layer_choice(), timeout=240)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() in ("workqueue", "tbb")
+    assert "Terminating" not in proc.stderr
+
+
+def test_a_users_threading_layer_is_left_alone():
+    """NUMBA_THREADING_LAYER (or numba.config set before the first call) wins over microviral's fork-safe default."""
+    code = ("import sys, numba, microviral as mv\n"
+            "if len(sys.argv) > 1: numba.config.THREADING_LAYER = sys.argv[1]\n"
+            "mv.simulate(mv.planted_partition(2, 20, 0.2, 0.01, rng=1), [0], n_runs=600, rng=1, n_threads=2)\n"
+            "print(numba.config.THREADING_LAYER, numba.threading_layer())")
+    cases = [({}, [], "forksafe"), ({"NUMBA_THREADING_LAYER": "workqueue"}, [], "workqueue workqueue"),
+             ({"NUMBA_THREADING_LAYER_PRIORITY": "workqueue omp tbb"}, [], "default workqueue"),
+             ({}, ["workqueue"], "workqueue workqueue")]
+    for extra, argv, expected in cases:
+        env = dict(_without_layer_choice(), **extra)
+        proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, env=env,
+                              timeout=120)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert proc.stdout.strip().startswith(expected), (extra, argv, proc.stdout)
