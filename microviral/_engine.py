@@ -13,12 +13,13 @@ here writes to the graph or keeps state between calls.
 """
 
 import importlib
+from contextlib import nullcontext
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._kernels.runtime import num_threads, parallel_chunksize, parallel_guard, threads
+from ._kernels.runtime import num_threads, parallel_chunksize, parallel_guard, serial, threads
 from ._memory import check_memory
 from ._progress import wants_bar
 from ._validation import _describe
@@ -83,11 +84,16 @@ class Model:
     check: object = None
     loaded: dict = field(default_factory=dict, compare=False, repr=False)
 
-    def kernel(self, name):
-        if name not in self.loaded:
-            module, function = self.kernels[name].split(":")
-            self.loaded[name] = getattr(importlib.import_module(f"microviral._kernels.{module}"), function)
-        return self.loaded[name]
+    def kernel(self, name, one_thread=False):
+        """The kernel ``name``; with ``one_thread``, its serial twin (no parallel region to start)."""
+        key = (name, one_thread)
+        if key not in self.loaded:
+            if one_thread:
+                self.loaded[key] = serial(self.kernel(name))
+            else:
+                module, function = self.kernels[name].split(":")
+                self.loaded[key] = getattr(importlib.import_module(f"microviral._kernels.{module}"), function)
+        return self.loaded[key]
 
 
 MODELS = {
@@ -224,7 +230,6 @@ def _run(graph, seeds, in_target, keys, max_rounds, count_communities, model, ke
     from ._kernels.ic import uniform_p_scaled
 
     spec = MODELS[model]
-    run_kernel = spec.kernel(kernel)
     n_runs = keys.size
     n_comm = graph.n_communities if count_communities else 0
     # A run has at most n_nodes - 1 rounds, so n_nodes rows never overflow.
@@ -232,12 +237,12 @@ def _run(graph, seeds, in_target, keys, max_rounds, count_communities, model, ke
     if max_rounds >= 0:
         width = min(width, max_rounds + 1)
     n_threads = num_threads()
-    serial = n_threads > 1 and _most_seconds(graph, n_runs) < _SERIAL_BELOW_S
+    one_thread = n_threads == 1 or _most_seconds(graph, n_runs) < _SERIAL_BELOW_S
     if n_chunks is None:
         # Many chunks per thread balance uneven runs (a few giant cascades); but each chunk zeroes scratch for every
         # node, so on a large graph with few runs use fewer, larger chunks (at least n_nodes / 256 runs each), and
         # one chunk for a call short enough to run on one thread.
-        n_chunks = 1 if serial else max(1, min(n_runs, 64 * n_threads, max(n_threads, n_runs * 256 // graph.n_nodes)))
+        n_chunks = 1 if one_thread else max(1, min(n_runs, 64 * n_threads, max(n_threads, n_runs * 256 // graph.n_nodes)))
     # outputs (per-round buffers: the pages of the first rounds), plus each chunk's scratch per node
     _check_memory(n_runs * (3 * 8 + 4 * min(width, _ROUND_WIDTH) * 4 + n_comm * 4)
                   + n_chunks * graph.n_nodes * spec.scratch[kernel], f"{n_runs} runs")
@@ -250,15 +255,16 @@ def _run(graph, seeds, in_target, keys, max_rounds, count_communities, model, ke
     # a function of the probabilities alone, computed per call: the graph is never written to
     args = (graph.indptr, graph.indices, graph.prob, uniform_p_scaled(graph.prob), seeds, in_target, graph.community)
     # threads take chunks one at a time: balanced if runs vary
-    with parallel_chunksize(1), threads(1 if serial else None):
-        with parallel_guard():
-            run_kernel(*args, keys, max_rounds, n_chunks, reach, hits, rounds, buf, buf_t, comm)
+    # a call for one thread runs the kernels' serial twins: no parallel region to start
+    run_kernel = spec.kernel(kernel, one_thread)
+    gather = serial(gather_rounds_pair) if one_thread else gather_rounds_pair
+    with parallel_chunksize(1), (nullcontext() if one_thread else parallel_guard()):
+        run_kernel(*args, keys, max_rounds, n_chunks, reach, hits, rounds, buf, buf_t, comm)
         needed = int(rounds.max()) + 1 if n_runs else 1
         _check_memory(n_runs * 2 * needed * 4, f"per-round counts for {n_runs} runs x {needed} rounds")
         by_round = np.zeros((n_runs, needed), dtype=np.int32)
         by_round_t = np.zeros((n_runs, needed), dtype=np.int32)
-        with parallel_guard():
-            gather_rounds_pair(buf, buf_t, rounds, by_round, by_round_t, max(1, min(n_chunks, n_runs // 1024)))
+        gather(buf, buf_t, rounds, by_round, by_round_t, max(1, min(n_chunks, n_runs // 1024)))
     del buf, buf_t
     if needed > width:
         # Replay only the long runs, wide enough for their every round; same keys, same worlds.

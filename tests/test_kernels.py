@@ -221,9 +221,11 @@ def spy_kernels(monkeypatch):
     seen = []
     for model in engine.MODELS.values():
         for name in model.kernels:
-            real = model.kernel(name)
-            monkeypatch.setitem(model.loaded, name, lambda *args, _real=real, _name=name: (
-                seen.append((_name, numba.get_num_threads())), _real(*args)))
+            reals = {one_thread: model.kernel(name, one_thread) for one_thread in (False, True)}
+            for one_thread, real in reals.items():
+                monkeypatch.setitem(model.loaded, (name, one_thread), lambda *args, _real=real, _name=name,
+                                    _one=one_thread: (seen.append((_name, 1 if _one else numba.get_num_threads())),
+                                                      _real(*args)))
     return seen
 
 

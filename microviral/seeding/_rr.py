@@ -12,12 +12,13 @@ name, so another model plugs in by adding an entry (a class with the methods of
 """
 
 import math
+from contextlib import nullcontext
 import sys
 import time
 
 import numpy as np
 
-from .._kernels.runtime import num_threads, parallel_guard, threads
+from .._kernels.runtime import num_threads, parallel_guard
 from .._memory import check_memory
 from .._validation import _describe, check_bool
 
@@ -65,10 +66,11 @@ class _ICSampler:
     def __init__(self, graph):
         self.arrays = sorted_reverse(graph)
 
-    def sample(self, pool, base, ids, chunk_len, cap, buf, starts, sizes):
+    def sample(self, pool, base, ids, chunk_len, cap, buf, starts, sizes, one_thread=False):
         from .._kernels.rrsets import rr_sample
+        from .._kernels.runtime import serial
 
-        rr_sample(*self.arrays, pool, base, ids, chunk_len, cap, buf, starts, sizes)
+        (serial(rr_sample) if one_thread else rr_sample)(*self.arrays, pool, base, ids, chunk_len, cap, buf, starts, sizes)
 
 
 class _LTSampler:
@@ -87,10 +89,11 @@ class _LTSampler:
         roff, rsrc, rarc = graph._in_arcs()
         self.arrays = (roff, np.ascontiguousarray(rsrc), in_weight_cumsum(roff, np.ascontiguousarray(graph.prob[rarc])))
 
-    def sample(self, pool, base, ids, chunk_len, cap, buf, starts, sizes):
+    def sample(self, pool, base, ids, chunk_len, cap, buf, starts, sizes, one_thread=False):
         from .._kernels.rr_lt import rr_sample_lt
+        from .._kernels.runtime import serial
 
-        rr_sample_lt(*self.arrays, pool, base, ids, chunk_len, cap, buf, starts, sizes)
+        (serial(rr_sample_lt) if one_thread else rr_sample_lt)(*self.arrays, pool, base, ids, chunk_len, cap, buf, starts, sizes)
 
 
 SAMPLERS = {"ic": _ICSampler, "lt": _LTSampler}
@@ -285,7 +288,7 @@ class RRCollection:
         n_threads = num_threads()
         # small batches run on the calling thread: waking a busy second core costs more than the work
         # (the sets are the same at any thread count)
-        serial = count * per_set < _SERIAL_MEMBERS
+        serial = n_threads == 1 or count * per_set < _SERIAL_MEMBERS
         if serial:
             n_threads = 1
         while pending.size:
@@ -296,8 +299,9 @@ class RRCollection:
             buf = np.empty(n_chunks * cap, dtype=np.int32)
             starts = np.empty(pending.size, dtype=np.int64)
             sizes = np.empty(pending.size, dtype=np.int64)
-            with parallel_guard(), threads(n_threads if serial else None):
-                self._sampler.sample(self.pool, self.base, ids[pending], chunk_len, cap, buf, starts, sizes)
+            with nullcontext() if serial else parallel_guard():
+                self._sampler.sample(self.pool, self.base, ids[pending], chunk_len, cap, buf, starts, sizes,
+                                     one_thread=serial)
             done = sizes >= 0
             sizes_all[pending[done]] = sizes[done]
             pieces.append((buf, starts[done], sizes[done], pending[done]))
