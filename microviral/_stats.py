@@ -14,7 +14,9 @@ that they stay honest when the runs all coincide, and are clipped to them.
   of the sample mixed with a point mass at the bound, ``(mu - x)(bound - mu)``,
   which for a proportion is exactly Wilson's interval at 0 or n successes.
 - :func:`proportion_ci`: Wilson's score interval, exactly 0 and 1 at 0 and n successes.
-- :func:`ratio_ci`: ratio of means: Fieller's interval, delta-method standard error.
+- :func:`ratio_ci`: ratio of means: for a share (``0 <= y <= x``), Korn and Graubard's
+  interval with an effective sample size; otherwise Fieller's interval; delta-method
+  standard error.
 
 The functions work on the last axis of 2-d input too (one interval per row), which
 the coverage tests use to check thousands of intervals at once; NaN entries are
@@ -126,12 +128,19 @@ def mean_ci(x, confidence=0.95, *, low, high):
     return _out(m, se, lo, hi)
 
 
-def ratio_ci(y, x, confidence=0.95, scale=1.0, *, low, high, y_low, y_high, x_low, x_high):
+def ratio_ci(y, x, confidence=0.95, scale=1.0, *, low, high, y_low, y_high, x_low, x_high, share=False):
     """Ratio of means ``scale * mean(y) / mean(x)``: ``(ratio, se, ci_low, ci_high)``.
 
-    ``se`` is the delta-method standard error; the interval is Fieller's: the ``rho``
-    with ``(mean(y) - rho mean(x))**2 <= t**2 var(y - rho x) / n`` (the score interval
-    of the ratio), clipped to ``[low, high]`` (bounds of the ratio, before ``scale``).
+    ``se`` is the delta-method standard error. With ``share`` (every run has
+    ``0 <= y <= x``: the ratio is the share of a run's units that are of one kind,
+    pooled over runs), the interval is Korn and Graubard's (1998): Clopper-Pearson's
+    at the effective sample size ``n_eff = p (1 - p) / se**2``, scaled by
+    ``(z / t_{n-1})**2``. Units of one run are not independent, so the binomial
+    count is replaced by the one with the same variance; Clopper-Pearson's tails
+    keep the coverage when the share is near 0 or 1, where Fieller's undercovers.
+    Otherwise the interval is Fieller's: the ``rho`` with
+    ``(mean(y) - rho mean(x))**2 <= t**2 var(y - rho x) / n`` (the score interval
+    of the ratio). Both are clipped to ``[low, high]`` (bounds of the ratio, before ``scale``).
     When every run has ``y = r x`` exactly, it is ``[y_lo / x_hi, y_hi / x_lo]`` from the
     intervals of ``mean(y)`` and ``mean(x)`` (bounded by ``[y_low, y_high]``, ``[x_low, x_high]``).
 
@@ -155,6 +164,10 @@ def ratio_ci(y, x, confidence=0.95, scale=1.0, *, low, high, y_low, y_high, x_lo
     lo = hi = math.nan
     if n > 1 and np.ptp(resid) > 1e-12 * max(1.0, float(np.abs(y).max())):
         se = float(np.std(resid, ddof=1) / (math.sqrt(n) * mx))
+        if share:
+            lo, hi = _korn_graubard(r, se, confidence, n)
+            lo, hi = min(max(lo, low), high), max(min(hi, high), low)
+            return scale * r, scale * se, scale * lo, scale * hi
         c = float(_t_value(confidence, n - 1)) ** 2 / n
         cov = np.cov(y, x)  # ddof = 1
         a = mx * mx - c * cov[1, 1]
@@ -172,6 +185,18 @@ def ratio_ci(y, x, confidence=0.95, scale=1.0, *, low, high, y_low, y_high, x_lo
         se = (min(hi, high) - max(lo, low)) / (2.0 * z)
     lo, hi = min(max(lo, low), high), max(min(hi, high), low)
     return scale * r, scale * se, scale * lo, scale * hi
+
+
+def _korn_graubard(p, se, confidence, n_runs):
+    """Korn and Graubard's interval of a share ``p`` with standard error ``se`` from ``n_runs`` runs."""
+    from scipy.special import betaincinv
+
+    alpha = 1.0 - confidence
+    n_eff = p * (1.0 - p) / (se * se) * (z_value(confidence) / float(_t_value(confidence, n_runs - 1))) ** 2
+    k = p * n_eff
+    lo = float(betaincinv(k, n_eff - k + 1.0, alpha / 2)) if k > 0 else 0.0
+    hi = float(betaincinv(k + 1.0, n_eff - k, 1.0 - alpha / 2)) if k < n_eff else 1.0
+    return lo, hi
 
 
 def proportion_ci(successes, n, confidence=0.95):

@@ -250,12 +250,12 @@ class CascadeResult:
         values["spillover_share"] = ratio_ci(self.spillover, self.reach, confidence, low=outside[0],
                                              high=outside[1], y_low=bounds["spillover"][0],
                                              y_high=bounds["spillover"][1], x_low=bounds["reach"][0],
-                                             x_high=bounds["reach"][1])
+                                             x_high=bounds["reach"][1], share=True)
         inside = (1.0, 1.0) if size == n else (0.0, 1.0)
         values["lift"] = ratio_ci(self.target_activated, self.reach, confidence, scale=n / size, low=inside[0],
                                   high=inside[1], y_low=bounds["target_activated"][0],
                                   y_high=bounds["target_activated"][1], x_low=bounds["reach"][0],
-                                  x_high=bounds["reach"][1])
+                                  x_high=bounds["reach"][1], share=True)
         values["p_microviral"] = self.p_microviral(theta, confidence)
         r = self.rounds_to(theta)
         values["rounds_to_theta"] = mean_ci(r, confidence, low=0, high=bounds["rounds_to_theta"][1])
