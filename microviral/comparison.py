@@ -201,6 +201,9 @@ def compare(graph, strategies, k, *, model="ic", target=None, n_runs=1000, rng=N
     TypeError, ValueError
         Unknown strategy names (the message lists the known ones), bad budgets,
         an unknown or empty target, a baseline that is not among the strategies...
+    ConnectionError
+        ``backend="dask"``: no scheduler answered at the ``client`` address, or the client was
+        closed or lost its scheduler during the run.
 
     Examples
     --------

@@ -14,8 +14,11 @@ when a function here is called, so ``import microviral`` stays fast.
 
 import contextlib
 import hashlib
+import ipaddress
 import math
 import os
+import re
+import socket
 import threading
 import time
 import uuid
@@ -87,16 +90,19 @@ def client_context(client=None, *, n_workers=2, threads_per_worker=1, processes=
         use it as it is and leave it open. A cluster object (``LocalCluster``,
         ``SLURMCluster``, ``KubeCluster``...): connect a client to it, close the
         client on exit and leave the cluster running. A str: the address of a
-        running scheduler (``"tcp://10.0.0.5:8786"``), connected to and
-        disconnected from on exit.
+        running scheduler, ``"scheme://host:port"`` (``"tcp://10.0.0.5:8786"``;
+        the scheme defaults to tcp, an IPv6 host is written ``[::1]``), checked
+        here before any connection, connected to and disconnected from on exit.
     n_workers, threads_per_worker : int, default 2 and 1
         Size of the LocalCluster started when ``client`` is None.
     processes : bool, default True
         Whether that LocalCluster's workers are processes (False: threads of
         this process, quicker to start, for small jobs and examples).
     timeout : float, optional
-        Seconds to wait for a scheduler given by address. Default: Dask's
-        ``distributed.comm.timeouts.connect`` setting.
+        Seconds to wait for a scheduler given by address or cluster. Default:
+        Dask's ``distributed.comm.timeouts.connect`` setting. A server that
+        accepts the connection but does not answer as a Dask scheduler is given
+        up after twice this time.
 
     Yields
     ------
@@ -109,9 +115,14 @@ def client_context(client=None, *, n_workers=2, threads_per_worker=1, processes=
     TypeError
         ``client`` is none of the above.
     ValueError
-        The client is closed or closing.
+        The client is closed or closing, or the address is malformed (an
+        unknown scheme, no port, a port outside 1-65535, a host that is not a
+        valid IP address or host name).
     ConnectionError
-        No scheduler answered at the given address within ``timeout``.
+        No scheduler answered at the given address within ``timeout``; or,
+        from inside the ``with`` block, the client was closed or lost its
+        scheduler there (whatever error distributed raised is its cause).
+        A failed connection leaves no client, IO loop or thread behind.
 
     Examples
     --------
@@ -129,12 +140,9 @@ def client_context(client=None, *, n_workers=2, threads_per_worker=1, processes=
         threads_per_worker = check_int(threads_per_worker, "threads_per_worker", minimum=1)
         cluster = _local_cluster(n_workers, threads_per_worker, processes=check_bool(processes, "processes"))
         try:
-            own = distributed.Client(cluster)
-            try:
+            own = _connect(distributed, cluster, _connect_timeout(None))
+            with _owning(own):
                 yield own
-            finally:
-                _SCATTERED.pop(own, None)
-                own.close()
         finally:
             cluster.close()
         return
@@ -143,39 +151,218 @@ def client_context(client=None, *, n_workers=2, threads_per_worker=1, processes=
         if status != "running":
             raise ValueError(f"'client' must be a running dask.distributed.Client. Got a client whose status "
                              f"is {status!r}; create a new Client or pass client=None for a LocalCluster.")
-        yield client
+        with _watching(client):
+            yield client
         return
     if isinstance(client, str):
-        address = client.strip()
-        if not address:
-            raise ValueError("'client' must be a scheduler address such as 'tcp://10.0.0.5:8786'. Got ''.")
+        address = _check_address(client)
         seconds = _connect_timeout(timeout)
         try:
-            own = distributed.Client(address, timeout=seconds)
+            own = _connect(distributed, address, seconds)
         except (OSError, TimeoutError) as exc:
-            raise ConnectionError(f"Could not reach a Dask scheduler at {address!r} within {seconds:g} s "
-                                  f"(is the scheduler running and the address right?): {exc}") from exc
+            raise ConnectionError(f"Could not reach a Dask scheduler at {address!r} (timeout {seconds:g} s; is the "
+                                  f"scheduler running and the address right?): {exc}") from exc
         except ValueError as exc:
-            raise ValueError(f"'client' must be a scheduler address such as 'tcp://10.0.0.5:8786'. "
-                             f"Got {address!r}: {exc}") from exc
-        try:
+            raise ValueError(f"'client' must be {_ADDRESS_FORM}. Got {client!r}: {exc}") from exc
+        except Exception as exc:  # e.g. a scheme whose comm backend cannot be used here
+            raise ConnectionError(f"Could not connect to a Dask scheduler at {address!r}: "
+                                  f"{type(exc).__name__}: {exc}") from exc
+        with _owning(own):
             yield own
-        finally:
-            _SCATTERED.pop(own, None)
-            own.close()
         return
     from distributed.deploy import Cluster
 
     if isinstance(client, Cluster):
-        own = distributed.Client(client)
+        seconds = _connect_timeout(timeout)
         try:
+            own = _connect(distributed, client, seconds)
+        except (OSError, TimeoutError) as exc:
+            raise ConnectionError(f"Could not connect a client to the cluster {client!r} (timeout {seconds:g} s; "
+                                  f"is it running?): {exc}") from exc
+        with _owning(own):
             yield own
-        finally:
-            _SCATTERED.pop(own, None)
-            own.close()
         return
     raise TypeError(f"'client' must be None, a dask.distributed.Client, a Dask cluster or a scheduler address "
                     f"string. Got {_describe(client)}.")
+
+
+# The forms of address checked here; other schemes (inproc, ucx) are handed to distributed as they are.
+_HOST_PORT_SCHEMES = ("tcp", "tls", "ws", "wss")
+_ADDRESS_FORM = "a scheduler address 'scheme://host:port' such as 'tcp://10.0.0.5:8786'"
+_HOST_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+
+
+def _check_address(address):
+    """The scheduler address ``address``, checked and normalised before distributed sees it.
+
+    distributed refuses some malformed addresses only inside a started client (an
+    unknown scheme, a missing port), and retries others until its timeout (a port
+    of 0, an impossible IPv4 address); both are refused here, at once, with a
+    ValueError that says what is wrong.
+    """
+    from distributed.comm import registry
+
+    def bad(why):
+        return ValueError(f"'client' must be {_ADDRESS_FORM}. Got {address!r}: {why}.")
+
+    text = address.strip()
+    if not text:
+        raise ValueError(f"'client' must be {_ADDRESS_FORM}. Got {address!r}.")
+    scheme, sep, loc = text.partition("://")
+    if not sep:
+        import dask.config
+
+        scheme, loc = dask.config.get("distributed.comm.default-scheme"), text
+    known = sorted(registry.backends)
+    if scheme not in known:
+        raise bad(f"unknown scheme {scheme!r} (known: {', '.join(known)})")
+    if scheme not in _HOST_PORT_SCHEMES:
+        return f"{scheme}://{loc}"
+    if loc.startswith("["):
+        host, sep, tail = loc[1:].partition("]")
+        if not sep or not tail.startswith(":"):
+            raise bad("an IPv6 address is written '[address]:port'")
+        port = tail[1:]
+        try:
+            ipaddress.IPv6Address(host.partition("%")[0])
+        except ValueError:
+            raise bad(f"{host!r} is not an IPv6 address") from None
+        shown = f"[{host}]"
+    else:
+        host, sep, port = loc.rpartition(":")
+        if not sep:
+            raise bad("no port (expected host:port)")
+        if ":" in host:
+            raise bad("an IPv6 address needs brackets, as in 'tcp://[::1]:8786'")
+        if not host:
+            raise bad("no host")
+        if re.fullmatch(r"[0-9.]+", host):
+            try:  # what the resolver would accept as a numeric address (also '127.1')
+                socket.inet_aton(host)
+            except OSError:
+                raise bad(f"{host!r} is not a valid IPv4 address") from None
+        elif len(host) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in host.removesuffix(".").split(".")):
+            raise bad(f"{host!r} is not a valid host name")
+        shown = host
+    if not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
+        raise bad(f"the port must be a number from 1 to 65535, not {port!r}")
+    return f"{scheme}://{shown}:{int(port)}"
+
+
+def _connect(distributed, target, seconds):
+    """A ``Client`` connected to ``target`` within about ``seconds``; a failure leaves no client, loop or thread.
+
+    Two ways in which ``Client(target)`` alone misbehaves. A failed one is left
+    half-started: its IO loop thread keeps running and, when it failed on a
+    malformed address, it stays "connecting"; the garbage collector finalises it
+    later, at any point, possibly while distributed holds the lock under which
+    it starts the next client's loop, and closing it then waits for that same
+    lock: the process hangs for ever. And its handshake has no timeout: a server
+    that accepts the connection but never answers (not a Dask scheduler) holds it
+    for ever. So the client is built in two steps, to keep a handle on it, on a
+    helper thread that is waited for at most ``2 * seconds`` (the connection
+    itself is bounded by ``seconds``; the rest is a handshake and one request,
+    normally milliseconds); a client that failed or did not finish in time is
+    closed and its loop stopped here, at once.
+    """
+    own = distributed.Client.__new__(distributed.Client)
+    outcome = {}
+
+    def attempt():
+        try:
+            own.__init__(target, timeout=seconds)
+        except BaseException as exc:  # handed to the calling thread
+            outcome["error"] = exc
+
+    helper = threading.Thread(target=attempt, name="microviral-dask-connect", daemon=True)
+    try:
+        helper.start()
+        helper.join(2 * seconds)
+        if helper.is_alive():
+            raise TimeoutError(f"the server at {_target_name(target)} accepted the connection but did not complete "
+                               f"Dask's handshake within {2 * seconds:g} s (is it a Dask scheduler?)")
+        if "error" in outcome:
+            raise outcome.pop("error")
+    except BaseException:
+        _discard(own, seconds)
+        raise
+    return own
+
+
+def _target_name(target):
+    return repr(target) if isinstance(target, str) else getattr(target, "scheduler_address", type(target).__name__)
+
+
+def _discard(client, seconds):
+    """Close a client whose start failed, stop its IO loop thread, and leave nothing for its finaliser."""
+    with contextlib.suppress(Exception):
+        if getattr(client, "status", "newly-created") not in ("closed", "newly-created"):
+            client.close(timeout=seconds)
+    with contextlib.suppress(Exception):
+        # a client whose connection failed closed itself but never stops its loop (close() skips it)
+        runner = getattr(client, "_loop_runner", None)
+        if runner is not None:
+            runner.stop()
+    client.status = "closed"  # its __del__ is then a no-op
+
+
+def _client_lost(client, scheduler=None, detail=""):
+    """The ConnectionError for a client that stopped running while this module used it."""
+    status = getattr(client, "status", None)
+    at = f" at {scheduler}" if scheduler else ""
+    exc = ConnectionError(f"The Dask client was closed or lost its scheduler{at} during the run (client status "
+                          f"now {status!r}){detail}. The results of this call are lost; start a new client (or "
+                          f"pass client=None) and call again.")
+    exc.microviral_client_lost = True
+    return exc
+
+
+def _client_gone(client, exc):
+    """Whether ``exc`` came from ``client`` having stopped running (closed, or its scheduler gone).
+
+    A dead scheduler can surface as a communication error before the client has
+    noticed it (its status still "running"); then the scheduler is asked once,
+    within the connect timeout, whether it is there.
+    """
+    if getattr(client, "status", None) != "running":
+        return True
+    from distributed.client import ClosedClientError
+
+    if not isinstance(exc, (OSError, ClosedClientError)):
+        return False
+    try:
+        client.sync(client.scheduler.identity, callback_timeout=_connect_timeout(None))
+    except Exception:
+        return True
+    return getattr(client, "status", None) != "running"
+
+
+@contextlib.contextmanager
+def _owning(client):
+    """Watch a client connected by :func:`client_context`; forget its scattered data and close it on exit."""
+    try:
+        with _watching(client):
+            yield client
+    finally:
+        _SCATTERED.pop(client, None)
+        client.close()
+
+@contextlib.contextmanager
+def _watching(client):
+    """Turn any error raised while ``client`` is no longer running into one clear ConnectionError.
+
+    A client closed (or left by its scheduler) mid-run makes distributed fail in
+    many internal ways (an AttributeError on its missing scheduler, a
+    CommClosedError, a ClosedClientError, cancelled futures); none of them says
+    what happened.
+    """
+    scheduler = getattr(getattr(client, "scheduler", None), "address", None)
+    try:
+        yield client
+    except Exception as exc:
+        if getattr(exc, "microviral_client_lost", False) or not _client_gone(client, exc):
+            raise
+        raise _client_lost(client, scheduler) from exc
 
 
 def _local_cluster(n_workers, threads_per_worker, processes=True):
@@ -361,7 +548,7 @@ def _run_chunks(client, graph, seeds, in_target, keys, bounds, todo, parts, max_
             if bar is not None:
                 bar.update(1)
     finally:
-        if futures:
+        if futures and client.status == "running":  # a closed client cannot cancel, and its futures are gone
             client.cancel(list(futures.values()))
     return sorted(lost)
 
@@ -420,7 +607,9 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, count_communi
     TypeError, ValueError
         Bad ``client``, ``chunk_size < 1`` or malformed arrays.
     ConnectionError
-        An unreachable scheduler address.
+        An unreachable scheduler address, or a client closed (or whose
+        scheduler went away) during the run; the message says how many chunks
+        were done.
 
     Examples
     --------
@@ -479,10 +668,23 @@ def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, count_communi
             from tqdm.auto import tqdm
 
             bar = tqdm(total=n_chunks, initial=n_chunks - len(todo), desc="cascades (dask)", unit="chunk")
+        scheduler = getattr(c.scheduler, "address", None)
+
+        def lost():
+            done = sum(p is not None for p in parts)
+            return _client_lost(c, scheduler, f"; {done} of {n_chunks} chunks of runs were done")
+
         try:
             for _ in range(_RESUBMITS + 1):
-                todo = _run_chunks(c, graph, seeds, in_target, keys, bounds, todo, parts, max_rounds,
-                                   count_communities, bar, model, kernel)
+                if c.status != "running":  # its futures came back cancelled: nothing to resubmit them to
+                    raise lost()
+                try:
+                    todo = _run_chunks(c, graph, seeds, in_target, keys, bounds, todo, parts, max_rounds,
+                                       count_communities, bar, model, kernel)
+                except Exception as exc:
+                    if _client_gone(c, exc):
+                        raise lost() from exc
+                    raise
                 if not todo:
                     break
             else:

@@ -154,6 +154,9 @@ def simulate(graph, seeds, *, model="ic", n_runs=1000, target=None, rng=None, ma
         in-weights sum above 1...
     MemoryError
         Outputs that would not fit in memory are refused up front.
+    ConnectionError
+        ``backend="dask"``: no scheduler answered at the ``client`` address, or the client was
+        closed or lost its scheduler during the run.
 
     Examples
     --------

@@ -1,6 +1,7 @@
 """The Dask backend returns exactly what the local backend returns, also when a worker dies."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -403,3 +404,205 @@ def test_linear_threshold_on_the_workers_gives_the_local_result(client, graph):
     with pytest.raises(ValueError, match="in-weights"):
         mvd.simulate_dask(bad, np.array([0], np.int32), np.ones(bad.n_nodes, np.uint8),
                           np.arange(1, 5, dtype=np.uint64), client=client, model="lt")
+
+
+# -- addresses that cannot be reached, clients that go away mid-run ------------------------------------------
+
+# One interpreter walks through sequences of addresses; each must fail as stated, at once or within the connect
+# timeout, leave no client, IO loop or thread behind, and a LocalCluster must still work at the end. Run in a
+# child with a hard limit, so that a hang fails the test instead of CI. A garbage collection is forced where
+# distributed starts each client's loop under its lock: there, a failed client left for the collector used to
+# deadlock the process for ever (an invalid IP, then garbage, then a closed port hung every time).
+ADDRESS_CHILD = r'''
+import gc, json, socket, sys, threading, time
+
+import dask
+import distributed
+import distributed.utils
+import numpy as np
+
+import microviral as mv
+
+start_loop = distributed.utils._CollectErrorThread.__init__
+
+
+def collect_then_start(self, *args, **kwargs):
+    gc.collect()
+    start_loop(self, *args, **kwargs)
+
+
+distributed.utils._CollectErrorThread.__init__ = collect_then_start
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def silent_server():
+    """A port that accepts connections and never answers (not a Dask scheduler)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    held = []
+    threading.Thread(target=lambda: [held.append(srv.accept()) for _ in iter(int, 1)], daemon=True).start()
+    return srv.getsockname()[1]
+
+
+def leftovers():
+    deadline = time.monotonic() + 15
+    while True:
+        gc.collect()
+        threads = sorted(t.name for t in threading.enumerate() if t.name in ("IO loop", "microviral-dask-connect"))
+        clients = [c.status for c in gc.get_objects() if isinstance(c, distributed.Client) and c.status != "closed"]
+        if not (threads or clients) or time.monotonic() > deadline:
+            return threads + clients
+        time.sleep(0.05)
+
+
+g = mv.CommunityGraph.from_edges([0, 0, 1, 2], [1, 2, 3, 3], prob=0.5, community=[0, 0, 1, 1])
+closed, silent = free_port(), silent_server()
+names = {"CLOSED": f"tcp://127.0.0.1:{closed}", "SILENT": f"tcp://127.0.0.1:{silent}"}
+out = []
+with dask.config.set({"distributed.comm.timeouts.connect": "0.5s"}):
+    for sequence in json.loads(sys.argv[1]):
+        for client in sequence:
+            client = eval(client, {"CLOSED": names["CLOSED"], "SILENT": names["SILENT"]})
+            try:
+                mv.simulate(g, [0], n_runs=20, rng=1, backend="dask", client=client)
+                got = ["no error", ""]
+            except Exception as exc:
+                got = [type(exc).__name__, str(exc)]
+            out.append([repr(client)] + got + [leftovers()])
+res = mv.simulate(g, [0], n_runs=50, rng=3, backend="dask", client=None, chunk_size=10)
+out.append(["LocalCluster", "ok", str(np.array_equal(res.reach, mv.simulate(g, [0], n_runs=50, rng=3).reach)), []])
+print(json.dumps(out))
+'''
+
+MALFORMED = {  # address -> what the message says is wrong
+    "'garbage://??'": "unknown scheme 'garbage'",
+    "'tcp://999.1.1.1:8786'": "'999.1.1.1' is not a valid IPv4 address",
+    "'tcp://127.0.0.1:0'": "from 1 to 65535, not '0'",
+    "'tcp://127.0.0.1:65536'": "from 1 to 65535, not '65536'",
+    "'tcp://127.0.0.1:\u0663'": "from 1 to 65535",
+    "'tcp://127.0.0.1'": "no port",
+    "'tcp://:8786'": "no host",
+    "'tcp://::1:8786'": "needs brackets",
+    "'tcp://[::zz]:8786'": "not an IPv6 address",
+    "'tcp://bad host:8786'": "not a valid host name",
+    "'tcp://-x-.example:8786'": "not a valid host name",
+    "''": "",
+    "'   '": "",
+}
+UNREACHABLE = ["CLOSED", "SILENT", "'tcp://no-such-host.invalid:8786'", "'[::1]:1'"]
+NOT_STR = ["42", "b'tcp://127.0.0.1:8786'", "1.5", "['tcp://127.0.0.1:8786']", "object()"]
+SEQUENCES = [
+    ["'tcp://999.1.1.1:8786'", "'garbage://??'", "CLOSED"],  # the order that hung
+    ["CLOSED", "'garbage://??'", "'tcp://999.1.1.1:8786'", "SILENT", "'garbage://??'", "CLOSED"],
+    ["'garbage://??'", "'garbage://??'", "SILENT", "CLOSED"],
+    list(MALFORMED) + UNREACHABLE[2:] + NOT_STR + ["CLOSED"],
+]
+
+
+def test_address_sequences_fail_cleanly_and_never_hang():
+    import json
+
+    try:
+        proc = subprocess.run([sys.executable, "-c", ADDRESS_CHILD, json.dumps(SEQUENCES)], capture_output=True,
+                              text=True, timeout=150, cwd=os.getcwd())
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"the address sequence hung: {exc.stdout}\n{exc.stderr}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = json.loads(proc.stdout.strip().splitlines()[-1])
+    *rows, last = rows
+    assert last == ["LocalCluster", "ok", "True", []]
+    expected = [a for seq in SEQUENCES for a in seq]
+    assert len(rows) == len(expected)
+    for given, (shown, kind, message, left) in zip(expected, rows):
+        assert left == [], (shown, left)  # no client, IO loop or connecting thread outlives a failed call
+        if given in MALFORMED:
+            assert kind == "ValueError", (shown, kind, message)
+            assert message.startswith("'client' must be a scheduler address 'scheme://host:port' such as "
+                                      "'tcp://10.0.0.5:8786'. Got " + shown), message
+            assert MALFORMED[given] in message, message
+        elif given in NOT_STR:
+            assert kind == "TypeError", (shown, kind, message)
+            assert "'client' must be None, a dask.distributed.Client" in message and shown[:20] in message
+        else:
+            assert kind == "ConnectionError", (shown, kind, message)
+            assert "Could not reach a Dask scheduler at 'tcp://" in message and "timeout 0.5 s" in message
+            if given == "SILENT":
+                assert "did not complete Dask's handshake" in message
+
+
+def start_then_break(run, n_chunks, break_it, scheduler):
+    """Call ``run()`` on a thread; once 2 chunks are done, ``break_it()``; return what ``run`` raised."""
+    outcome = {}
+
+    def target():
+        try:
+            run()
+            outcome["result"] = True
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and thread.is_alive():
+        states = [ts.state for k, ts in list(scheduler.tasks.items()) if "microviral-chunk" in str(k)]
+        if sum(s == "memory" for s in states) >= 2:
+            break
+        time.sleep(0.01)
+    assert thread.is_alive(), f"the run ended before it could be interrupted: {outcome}"
+    break_it()
+    thread.join(120)
+    assert not thread.is_alive(), "the run hung after its client went away"
+    assert "error" in outcome, "the run finished although its client was closed"
+    return outcome["error"]
+
+
+@pytest.mark.parametrize("what", ["simulate", "compare"])
+@pytest.mark.parametrize("breaks", ["client closed", "cluster closed"])
+def test_client_gone_mid_run_is_a_clear_error(what, breaks):
+    g = random_graph(5, n=2000, m=12000, p=0.12)
+    lc = mvd._local_cluster(1, 1, processes=False)
+    c = Client(lc)
+    address = lc.scheduler_address
+    try:
+        if what == "simulate":
+            def run():
+                mv.simulate(g, [0, 1, 2], n_runs=6000, rng=1, backend="dask", client=c, chunk_size=20)
+        else:
+            def run():
+                mv.compare(g, ["degree", "random"], k=3, n_runs=3000, rng=1, backend="dask", client=c, chunk_size=15)
+        err = start_then_break(run, 300, c.close if breaks == "client closed" else lc.close, lc.scheduler)
+    finally:
+        c.close()
+        lc.close()
+    assert isinstance(err, ConnectionError), repr(err)
+    message = str(err)
+    assert f"The Dask client was closed or lost its scheduler at {address} during the run" in message, message
+    assert re.search(r"; \d+ of (300|200) chunks of runs were done\. ", message), message
+    assert "start a new client" in message
+
+
+def test_client_closed_inside_client_context_is_a_clear_error(cluster):
+    c = Client(cluster)
+    with pytest.raises(ConnectionError, match="closed or lost its scheduler") as info:
+        with mvd.client_context(c) as same:
+            same.close()
+            same.nthreads()
+    assert info.value.__cause__ is not None  # distributed's own error, kept as the cause
+    with pytest.raises(ConnectionError, match=f"lost its scheduler at {cluster.scheduler_address} during"):
+        with mvd.client_context(cluster.scheduler_address) as own:
+            own.close()
+            own.submit(len, [1]).result()
+    # an error unrelated to the client is left alone
+    with pytest.raises(KeyError):
+        with mvd.client_context(cluster) as own:
+            {}["x"]
+    assert own.status == "closed"
