@@ -538,7 +538,7 @@ def test_address_sequences_fail_cleanly_and_never_hang():
                 assert "did not complete Dask's handshake" in message
 
 
-def start_then_break(run, n_chunks, break_it, scheduler):
+def start_then_break(run, break_it, scheduler):
     """Call ``run()`` on a thread; once 2 chunks are done, ``break_it()``; return what ``run`` raised."""
     outcome = {}
 
@@ -579,7 +579,7 @@ def test_client_gone_mid_run_is_a_clear_error(what, breaks):
         else:
             def run():
                 mv.compare(g, ["degree", "random"], k=3, n_runs=3000, rng=1, backend="dask", client=c, chunk_size=15)
-        err = start_then_break(run, 300, c.close if breaks == "client closed" else lc.close, lc.scheduler)
+        err = start_then_break(run, c.close if breaks == "client closed" else lc.close, lc.scheduler)
     finally:
         c.close()
         lc.close()
