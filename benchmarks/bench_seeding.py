@@ -20,7 +20,13 @@ process CPU time (all threads), RR sets drawn, peak bytes of the RR arrays, the 
 first call and its peak RSS, and the spread of the seeds by Monte Carlo with microviral's cascade engine
 (reach, or activated target members for targeted runs; mean and SE over ``--mc-runs`` runs).
 
+With ``--samplers`` it times instead the two kernels that draw IC's RR sets, the plain breadth-first one
+and the interleaved one (several searches side by side, with prefetching), on ``--sampler-sets`` sets of
+each workload: they must give the same sets (checked), and the table gives wall nanoseconds per set member
+(best of ``--repeats``, the kernels alternating) and the ratio.
+
 Run:  python benchmarks/bench_seeding.py [--threads 2] [--repeats 3] [--big] [--out benchmarks/results/bench_seeding.json]
+      python benchmarks/bench_seeding.py --samplers [--workloads nethept slashdot pp200k] [--sampler-sets 500000]
 """
 
 import argparse
@@ -114,6 +120,9 @@ def build(name, args):
     raise ValueError(name)
 
 
+DEFAULT_OUT = str(HERE / "results" / "bench_seeding.json")
+
+
 def rss_now():
     try:
         import psutil
@@ -183,6 +192,74 @@ def run_workload(name, args):
     return rows
 
 
+def run_samplers(name, args):
+    """Child process: the plain and the interleaved RR sampler on one graph; returns one row."""
+    import numba
+
+    from microviral._kernels import rrsets
+    from microviral._kernels.runtime import serial
+    from microviral.seeding._rr import sorted_reverse
+
+    threads = min(args.threads, numba.config.NUMBA_NUM_THREADS)
+    numba.set_num_threads(threads)
+    g, label, _ = build(name, args)
+    arrays = sorted_reverse(g)
+    pool = np.arange(g.n_nodes, dtype=np.int32)
+    n = args.sampler_sets
+    ids = np.arange(n, dtype=np.int64)
+    chunk_len = -(-n // (4 * threads))
+    kernels = {"plain": rrsets.rr_sample, "interleaved": rrsets.rr_sample_interleaved}
+    if threads == 1:
+        kernels = {k: serial(f) for k, f in kernels.items()}
+
+    def draw(kernel, room):
+        cap = int(chunk_len * room + 64)
+        buf = np.empty(cap * -(-n // chunk_len), dtype=np.int32)
+        starts = np.empty(n, dtype=np.int64)
+        sizes = np.empty(n, dtype=np.int64)
+        t0 = time.perf_counter()
+        kernel(*arrays, pool, np.uint64(7), ids, chunk_len, cap, buf, starts, sizes)
+        return time.perf_counter() - t0, buf, starts, sizes
+
+    # a pilot sizes the buffers so that no chunk overflows
+    _, _, _, sizes = draw(kernels["plain"], 4 * g.n_nodes if g.n_nodes < 1000 else 400)
+    room = 2.0 * sizes.mean() + 64
+    best = {}
+    sets = {}
+    for _ in range(args.repeats):
+        for kind, kernel in kernels.items():
+            dt, buf, starts, sizes = draw(kernel, room)
+            if (sizes < 0).any():
+                raise SystemExit(f"{name}: a chunk overflowed; the pilot's size guess was too small")
+            best[kind] = min(best.get(kind, np.inf), dt)
+            if kind not in sets:
+                sets[kind] = (np.concatenate([buf[a:a + z] for a, z in zip(starts[:2000], sizes[:2000])]), sizes)
+    same = all(np.array_equal(sets["plain"][i], sets["interleaved"][i]) for i in range(2))
+    if not same:
+        raise SystemExit(f"{name}: the two samplers drew different sets")
+    members = int(sets["plain"][1].sum())
+    roff, rsrc, _, _, node_logq = arrays
+    return [dict(workload=name, graph=label, n_nodes=g.n_nodes, n_arcs=g.n_arcs, threads=threads, n_sets=n,
+                 mean_size=members / n, reverse_csr_mib=(roff.nbytes + rsrc.nbytes + node_logq.nbytes) / 2**20,
+                 plain_s=best["plain"], interleaved_s=best["interleaved"],
+                 plain_ns_per_member=best["plain"] / members * 1e9,
+                 interleaved_ns_per_member=best["interleaved"] / members * 1e9, same_sets=same,
+                 load_average_end=list(os.getloadavg()))]
+
+
+def print_samplers(result):
+    print(f"IC RR sets, {result['rows'][0]['n_sets']:,} sets a call, {result['numba_threads']} numba threads, "
+          "best of the repeats, wall ns per set member; the same sets from both kernels (checked)")
+    print()
+    print("| graph | nodes | arcs | reverse CSR MiB | mean set size | plain ns/member | interleaved ns/member "
+          "| plain / interleaved |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in result["rows"]:
+        print(f"| {r['graph']} | {r['n_nodes']:,} | {r['n_arcs']:,} | {r['reverse_csr_mib']:.1f} | {r['mean_size']:.1f} "
+              f"| {r['plain_ns_per_member']:.0f} | {r['interleaved_ns_per_member']:.0f} "
+              f"| {r['plain_ns_per_member'] / r['interleaved_ns_per_member']:.2f}x |")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=2)
@@ -196,11 +273,14 @@ def main(argv=None):
     parser.add_argument("--algorithms", nargs="*", default=["imm", "opim_c"])
     parser.add_argument("--nethept", default=None)
     parser.add_argument("--slashdot", default=None)
+    parser.add_argument("--samplers", action="store_true",
+                        help="time the plain and the interleaved RR-set kernels instead of the algorithms")
+    parser.add_argument("--sampler-sets", type=int, default=500_000)
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--out", default=str(HERE / "results" / "bench_seeding.json"))
+    parser.add_argument("--out", default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(run_workload(args.child, args)))
+        print(json.dumps((run_samplers if args.samplers else run_workload)(args.child, args)))
         return None
 
     names = args.workloads or ["nethept", "slashdot", "pp200k"] + (["pp1m"] if args.big else [])
@@ -209,6 +289,7 @@ def main(argv=None):
     forwarded = [f"--threads={args.threads}", f"--repeats={args.repeats}", f"--k={args.k}", f"--eps={args.eps}",
                  f"--mc-runs={args.mc_runs}", "--algorithms", *args.algorithms]
     forwarded += ["--big-imm"] if args.big_imm else []
+    forwarded += ["--samplers", f"--sampler-sets={args.sampler_sets}"] if args.samplers else []
     forwarded += [f"--nethept={args.nethept}"] if args.nethept else []
     forwarded += [f"--slashdot={args.slashdot}"] if args.slashdot else []
     for name in names:
@@ -227,9 +308,15 @@ def main(argv=None):
         load_average_start=load_start, load_average_end=list(os.getloadavg()),
         when_utc=time.strftime("%Y-%m-%d %H:%M", time.gmtime()), rows=rows,
     )
-    out = Path(args.out)
+    out = Path(args.out if not args.samplers or args.out != DEFAULT_OUT else HERE / "results" / "bench_samplers.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
+    if args.samplers:
+        print_samplers(result)
+        print()
+        print(f"load average: {load_start[0]:.1f} at the start, {result['load_average_end'][0]:.1f} at the end, "
+              f"on {os.cpu_count()} CPUs; written to {out}")
+        return result
     print(f"k={args.k}, eps={args.eps}, weighted cascade, {args.threads} numba threads, median of {args.repeats} "
           f"calls after compilation (1 on the planted partitions); spread: {args.mc_runs} Monte Carlo runs, mean ± SE")
     print()

@@ -92,8 +92,17 @@ GRAPHS = {
 
 
 # ---------------------------------------------------------------- the kernel
+@pytest.fixture(params=["plain", "interleaved"])
+def sampler(request, monkeypatch):
+    """Run the test with IC's RR sets drawn by the plain kernel, then by the interleaved one."""
+    from microviral.seeding import _rr
+
+    monkeypatch.setattr(_rr, "INTERLEAVE_BYTES", 1 << 62 if request.param == "plain" else 0)
+    return request.param
+
+
 @pytest.mark.parametrize("name", sorted(GRAPHS))
-def test_kernel_matches_python_twin(name):
+def test_kernel_matches_python_twin(name, sampler):
     g = GRAPHS[name]()
     for pool in (None, np.flatnonzero(g.target_mask("t"))):
         rr = RRCollection(g, pool, base=12345)
@@ -103,7 +112,7 @@ def test_kernel_matches_python_twin(name):
             assert rr.set(i).tolist() == rr_set_py(g, ref_pool, 12345, i)
 
 
-def test_rr_sets_independent_of_threads_and_batches():
+def test_rr_sets_independent_of_threads_and_batches(sampler):
     g = GRAPHS["trivalency"]()
     old = numba.get_num_threads()
     flats = []
@@ -120,7 +129,7 @@ def test_rr_sets_independent_of_threads_and_batches():
         assert np.array_equal(members, flats[0][0]) and np.array_equal(offsets, flats[0][1])
 
 
-def test_overflow_retry_gives_the_same_sets():
+def test_overflow_retry_gives_the_same_sets(sampler):
     # p = 1 on a dense graph: every RR set is large, far above the first size guess
     g = mv.probabilities.uniform(random_graph(5, n=60, m=600), 1.0)
     rr = RRCollection(g, None, base=7)
@@ -134,6 +143,84 @@ def test_overflow_retry_gives_the_same_sets():
         assert np.array_equal(rr.set(i), one.set(i))
         assert sorted(rr.set(i).tolist()) == sorted(rr_set_py(g, np.arange(60), 7, i))
     assert rr.peak_bytes >= rr.nbytes()
+
+
+def _flat_sets(graph, n_sets, base, pool=None, *, interleaved, monkeypatch, threads=None):
+    from microviral.seeding import _rr
+
+    monkeypatch.setattr(_rr, "INTERLEAVE_BYTES", 0 if interleaved else 1 << 62)
+    old = numba.get_num_threads()
+    try:
+        if threads:
+            numba.set_num_threads(threads)
+        rr = RRCollection(graph, pool, base=base)
+        assert rr._sampler.interleaved is interleaved
+        rr.extend(n_sets)
+    finally:
+        numba.set_num_threads(old)
+    return tuple(a.copy() for a in rr.flat())
+
+
+@pytest.mark.parametrize("name", ["wc_5k", "hubs_p1", "hubs_mixed", "targeted"])
+def test_interleaved_sampler_draws_the_plain_samplers_sets(name, monkeypatch):
+    """The same sets, in the same order within each set, on graphs large enough for many chunks and lanes.
+
+    ``hubs_*`` have nodes with hundreds of live in-arcs, more than one step of a lane
+    draws (``PICKS``), so a node's draw is resumed across steps; ``hubs_p1`` makes
+    every set huge, so chunks overflow and are sampled again with more room.
+    """
+    from microviral._kernels.rrsets import PICKS
+
+    gen = np.random.default_rng(11)
+    pool = None
+    if name in ("wc_5k", "targeted"):
+        g = mv.probabilities.weighted_cascade(random_graph(6, n=5000, m=40_000, directed=False))
+        pool = np.flatnonzero(g.target_mask("t")) if name == "targeted" else None
+    else:
+        n = 3000
+        src = np.concatenate([gen.integers(0, n, 20_000), gen.integers(0, n, 3 * 500)])
+        dst = np.concatenate([gen.integers(0, n, 20_000), np.repeat([0, 1, 2], 500)])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", mv.DataWarning)
+            g = mv.CommunityGraph.from_edges(src, dst, n_nodes=n, directed=True, prob=0.02)
+        if name == "hubs_p1":
+            prob = np.where(np.isin(g.indices, [0, 1, 2]), 1.0, 0.02)
+        else:
+            prob = gen.choice([0.0, 0.01, 0.2, 0.9, 1.0], size=g.n_arcs)
+        g = mv.probabilities.from_array(g, prob)
+        assert np.diff(g._in_arcs()[0]).max() > PICKS
+    n_sets = 3000 if name == "hubs_p1" else 20_000
+    plain = _flat_sets(g, n_sets, 5, pool, interleaved=False, monkeypatch=monkeypatch)
+    for threads in (1, numba.config.NUMBA_NUM_THREADS):
+        both = _flat_sets(g, n_sets, 5, pool, interleaved=True, monkeypatch=monkeypatch, threads=threads)
+        assert np.array_equal(both[1], plain[1]) and np.array_equal(both[0], plain[0])
+    if name == "hubs_p1":
+        assert np.diff(plain[1]).max() > 500
+
+
+def test_sampler_chosen_by_the_graphs_size(monkeypatch):
+    from microviral.seeding import _rr
+
+    assert not _rr.SAMPLERS["ic"](GRAPHS["uniform"]()).interleaved
+    g = GRAPHS["trivalency"]()
+    roff, rsrc, _, _, node_logq = sorted_reverse(g)
+    size = roff.nbytes + rsrc.nbytes + node_logq.nbytes
+    for limit, interleaved in ((size, True), (size + 1, False)):
+        monkeypatch.setattr(_rr, "INTERLEAVE_BYTES", limit)
+        assert _rr.SAMPLERS["ic"](g).interleaved is interleaved
+
+
+def test_imm_seeds_the_same_with_either_sampler(monkeypatch):
+    g = mv.probabilities.weighted_cascade(random_graph(8, n=3000, m=20_000, directed=False))
+    from microviral.seeding import _rr
+
+    out = []
+    for limit in (1 << 62, 0):
+        monkeypatch.setattr(_rr, "INTERLEAVE_BYTES", limit)
+        for target in (None, "t"):
+            seeds, info = _imm(g, 5, eps=0.3, rng=3, target=target)
+            out.append((seeds.tolist(), info["n_rr_sets"], info["estimate"]))
+    assert out[:2] == out[2:]
 
 
 def greedy_cover_py(sets, n, k):

@@ -17,6 +17,16 @@ for the same key; they have the same distribution.
 
 RR sets are stored flat: ``members`` (int32) holds the sets one after the other
 and ``offsets`` (int64, one more than the number of sets) delimits them.
+
+Two samplers draw exactly the same sets. :func:`rr_sample` runs one breadth-first
+search at a time. On graphs whose arrays do not fit in the CPU's caches almost
+every step of it waits for memory: the in-arcs of the node just dequeued, then the
+tail of the arc just drawn, one miss after the other. :func:`rr_sample_interleaved`
+runs ``LANES`` searches side by side, a step of each in turn, and prefetches what
+a search will read at its next step (a drawn arc's tail, a queued node's in-arcs),
+so the misses of different searches overlap. Each search draws the same live arcs
+(they depend only on the key and the node) and meets its nodes in the same order,
+so the sets are identical; only the work is reordered.
 """
 
 import numpy as np
@@ -24,8 +34,13 @@ from numba import njit, prange
 
 from .._config import JIT, PARALLEL_JIT
 from .hashing import GOLDEN, _INV53, _S11, mix64
+from .bits import prefetch
 
-__all__ = ["rr_sample", "rr_gather", "rr_coverage", "max_coverage"]
+__all__ = ["rr_sample", "rr_sample_interleaved", "rr_gather", "rr_coverage", "max_coverage"]
+
+# searches run side by side by rr_sample_interleaved, and the most live in-arcs one step of a search draws
+LANES = 16
+PICKS = 64
 
 
 @njit(**JIT)
@@ -33,6 +48,51 @@ def _node_uniform(stream, t):
     """Draw ``t`` (1, 2, ...) of the uniform stream ``stream``, in [0, 1)."""
     z = mix64(stream + np.uint64(t) * GOLDEN)
     return np.float64(z >> _S11) * _INV53
+
+
+@njit(**JIT)
+def _draw_in_arcs(rprob, rlogq, stream, lq, j, j_end, t, picks, p0, limit, rsrc):
+    """Draw live in-arcs of one node by geometric jumps, from arc position ``j`` and draw ``t`` of its stream.
+
+    ``lq`` is the node's ``nlogq`` shortcut (jumps only) or 0 (jumps and thinning
+    over ``rprob``, ``rlogq``); both samplers draw through here. Writes at most ``limit`` arc positions to ``picks[p0:]``, prefetching each
+    arc's tail. Returns ``(count, j, t)``, with ``j == j_end`` once the node has no
+    live in-arc left; otherwise the draw resumes from the returned ``(j, t)``.
+    """
+    na = 0
+    if lq < 0.0:
+        while j < j_end and na < limit:
+            t += 1
+            gap = np.floor(np.log(1.0 - _node_uniform(stream, t)) / lq)
+            if gap >= j_end - j:
+                return na, j_end, t
+            j += np.int64(gap)
+            picks[p0 + na] = j
+            na += 1
+            prefetch(rsrc, j)
+            j += 1
+        return na, j, t
+    while j < j_end and na < limit:
+        rate = rprob[j]
+        if rate <= 0.0:
+            return na, j_end, t
+        if rate < 1.0:
+            t += 1
+            gap = np.floor(np.log(1.0 - _node_uniform(stream, t)) / rlogq[j])
+            if gap >= j_end - j:
+                return na, j_end, t
+            j += np.int64(gap)
+        p = rprob[j]
+        if p < rate:
+            t += 1
+            if _node_uniform(stream, t) * rate >= p:
+                j += 1
+                continue
+        picks[p0 + na] = j
+        na += 1
+        prefetch(rsrc, j)
+        j += 1
+    return na, j, t
 
 
 @njit(**PARALLEL_JIT)
@@ -63,6 +123,7 @@ def rr_sample(roff, rsrc, rprob, rlogq, nlogq, pool, base, ids, chunk_len, cap, 
             sizes[b] = -1
             starts[b] = -1
         stamp = np.zeros(n_nodes, dtype=np.int32)
+        picks = np.empty(PICKS, dtype=np.int64)
         pos = c * cap
         end = pos + cap
         for b in range(lo, hi):
@@ -86,16 +147,10 @@ def rr_sample(roff, rsrc, rprob, rlogq, nlogq, pool, base, ids, chunk_len, cap, 
                 j = roff[v]
                 j_end = roff[v + 1]
                 lq = nlogq[v]
-                if lq < 0.0:
-                    # every in-arc of v has the same probability in (0, 1): jumps only, no thinning
-                    while j < j_end:
-                        t += 1
-                        gap = np.floor(np.log(1.0 - _node_uniform(stream, t)) / lq)
-                        if gap >= j_end - j:
-                            break
-                        j += np.int64(gap)
-                        u = rsrc[j]
-                        j += 1
+                while j < j_end and not overflow:
+                    na, j, t = _draw_in_arcs(rprob, rlogq, stream, lq, j, j_end, t, picks, 0, PICKS, rsrc)
+                    for a in range(na):
+                        u = rsrc[picks[a]]
                         if stamp[u] == sid:
                             continue
                         if pos >= end:
@@ -104,39 +159,137 @@ def rr_sample(roff, rsrc, rprob, rlogq, nlogq, pool, base, ids, chunk_len, cap, 
                         stamp[u] = sid
                         buf[pos] = u
                         pos += 1
-                    continue
-                while j < j_end:
-                    rate = rprob[j]
-                    if rate <= 0.0:
-                        break
-                    if rate < 1.0:
-                        # arcs j, j+1, ... are candidates with chance ``rate`` each: jump to the first one
-                        t += 1
-                        gap = np.floor(np.log(1.0 - _node_uniform(stream, t)) / rlogq[j])
-                        if gap >= j_end - j:
-                            break
-                        j += np.int64(gap)
-                    p = rprob[j]
-                    if p < rate:
-                        # thinning: the candidate is live with chance p / rate
-                        t += 1
-                        if _node_uniform(stream, t) * rate >= p:
-                            j += 1
-                            continue
-                    u = rsrc[j]
-                    j += 1
-                    if stamp[u] == sid:
-                        continue
-                    if pos >= end:
-                        overflow = True
-                        break
-                    stamp[u] = sid
-                    buf[pos] = u
-                    pos += 1
             if overflow:
                 break
             starts[b] = start
             sizes[b] = pos - start
+
+
+@njit(**PARALLEL_JIT)
+def rr_sample_interleaved(roff, rsrc, rprob, rlogq, nlogq, pool, base, ids, chunk_len, cap, buf, starts, sizes):
+    """:func:`rr_sample` with ``LANES`` searches side by side per chunk: the same arguments, the same sets.
+
+    Each lane holds one RR set under construction: its queue (the members so far),
+    a bitset of its members, and the live in-arcs drawn at its last step, whose
+    tails were prefetched. A step of a lane first adds those tails that are new
+    to the queue (prefetching their in-arcs), then draws up to ``PICKS`` live
+    in-arcs of its next queued node; a node queued in this very step waits for the
+    next one, when its prefetched in-arcs have arrived. A lane whose queue is
+    exhausted writes its set to ``buf`` and takes the chunk's next key. Sets reach
+    ``buf`` in the order they finish; ``starts`` and ``sizes`` say where each is.
+    When a set does not fit, the chunk stops and every set it has not written
+    keeps ``sizes[b] = -1``.
+    """
+    n_nodes = roff.size - 1
+    n = ids.size
+    n_pool = pool.size
+    n_chunks = (n + chunk_len - 1) // chunk_len
+    words = (n_nodes + 63) >> 6
+    one = np.uint64(1)
+    for c in prange(n_chunks):
+        lo = c * chunk_len
+        hi = min(n, lo + chunk_len)
+        for b in range(lo, hi):
+            sizes[b] = -1
+            starts[b] = -1
+        # a set has distinct members, and one larger than the chunk's room cannot be written anyway
+        qcap = min(n_nodes, cap)
+        queue = np.empty(LANES * qcap, dtype=np.int32)
+        bits = np.zeros(LANES * words, dtype=np.uint64)
+        picks = np.empty(LANES * PICKS, dtype=np.int64)
+        lane_set = np.full(LANES, -1, dtype=np.int64)
+        lane_key = np.zeros(LANES, dtype=np.uint64)
+        head = np.zeros(LANES, dtype=np.int64)
+        length = np.zeros(LANES, dtype=np.int64)
+        ready = np.zeros(LANES, dtype=np.int64)
+        n_picks = np.zeros(LANES, dtype=np.int64)
+        # the node whose in-arcs are being drawn (-1: none), and where its draw stands
+        node = np.full(LANES, -1, dtype=np.int64)
+        arc = np.zeros(LANES, dtype=np.int64)
+        arc_end = np.zeros(LANES, dtype=np.int64)
+        draw = np.zeros(LANES, dtype=np.int64)
+        stream = np.zeros(LANES, dtype=np.uint64)
+        pos = c * cap
+        end = pos + cap
+        nxt = lo
+        stop = False
+        busy = True
+        while busy and not stop:
+            busy = False
+            for lane in range(LANES):
+                b = lane_set[lane]
+                qb = lane * qcap
+                wb = lane * words
+                if b < 0:
+                    if nxt < hi:
+                        b = nxt
+                        nxt += 1
+                        lane_set[lane] = b
+                        key = mix64(base + (np.uint64(ids[b]) + one) * GOLDEN)
+                        lane_key[lane] = key
+                        z = mix64(key)
+                        root = pool[np.int64(np.float64(z >> _S11) * _INV53 * n_pool)]
+                        queue[qb] = root
+                        bits[wb + (root >> 6)] |= one << np.uint64(root & 63)
+                        head[lane] = 0
+                        length[lane] = 1
+                        ready[lane] = 0
+                        n_picks[lane] = 0
+                        node[lane] = -1
+                        prefetch(roff, root)
+                        prefetch(nlogq, root)
+                        busy = True
+                    continue
+                busy = True
+                pb = lane * PICKS
+                ql = length[lane]
+                for a in range(n_picks[lane]):
+                    u = rsrc[picks[pb + a]]
+                    w = wb + (u >> 6)
+                    m = one << np.uint64(u & 63)
+                    if bits[w] & m:
+                        continue
+                    if ql >= qcap:
+                        stop = True
+                        break
+                    bits[w] |= m
+                    queue[qb + ql] = u
+                    ql += 1
+                    prefetch(roff, u)
+                    prefetch(nlogq, u)
+                if stop:
+                    break
+                length[lane] = ql
+                n_picks[lane] = 0
+                if node[lane] < 0 and head[lane] < ready[lane]:
+                    v = queue[qb + head[lane]]
+                    head[lane] += 1
+                    node[lane] = v
+                    arc[lane] = roff[v]
+                    arc_end[lane] = roff[v + 1]
+                    draw[lane] = 0
+                    stream[lane] = mix64(lane_key[lane] + (np.uint64(v) + one) * GOLDEN)
+                if node[lane] >= 0:
+                    na, j, t = _draw_in_arcs(rprob, rlogq, stream[lane], nlogq[node[lane]], arc[lane], arc_end[lane],
+                                             draw[lane], picks, pb, PICKS, rsrc)
+                    n_picks[lane] = na
+                    arc[lane] = j
+                    draw[lane] = t
+                    if j >= arc_end[lane]:
+                        node[lane] = -1
+                ready[lane] = ql
+                if n_picks[lane] == 0 and node[lane] < 0 and head[lane] == ql:
+                    if pos + ql > end:
+                        stop = True
+                        break
+                    starts[b] = pos
+                    sizes[b] = ql
+                    for i in range(ql):
+                        u = queue[qb + i]
+                        buf[pos + i] = u
+                        bits[wb + (u >> 6)] = np.uint64(0)
+                    pos += ql
+                    lane_set[lane] = -1
 
 
 @njit(**JIT)
