@@ -249,10 +249,14 @@ def test_max_coverage_matches_plain_greedy(seed):
     sets = [gen.choice(n, size=gen.integers(1, 5), replace=False).tolist() for _ in range(200)]
     members = np.array([v for s in sets for v in s], dtype=np.int32)
     offsets = np.concatenate([[0], np.cumsum([len(s) for s in sets])]).astype(np.int64)
-    out = np.empty(6, dtype=np.int64)
-    total, _ = max_coverage(members, offsets, n, 6, out, False)
     ref, ref_total = greedy_cover_py(sets, n, 6)
-    assert out.tolist() == ref and total == ref_total
+    # an inverted index for every node (0), for the best-covered 1 or 3 only (the other picks find their sets
+    # by a pass over all sets), and the default
+    for n_candidates in (0, 1, 3, None):
+        out = np.empty(6, dtype=np.int64)
+        extra = () if n_candidates is None else (n_candidates,)
+        total, _ = max_coverage(members, offsets, n, 6, out, False, *extra)
+        assert out.tolist() == ref and total == ref_total
 
 
 # ---------------------------------------------------------------- RR estimates against Monte Carlo

@@ -170,6 +170,10 @@ def test_greedy_upper_bound_is_valid_and_exact(seed):
     opt = best_cover(sets, n, k)
     assert covered <= opt <= upper
     assert upper == prefix_bound_py(sets, n, k, seeds.tolist())
+    for n_candidates in (0, 1, 2):   # picks outside the indexed candidates give the same seeds and bound
+        again = np.empty(k, dtype=np.int64)
+        assert max_coverage(members, offsets, n, k, again, True, n_candidates) == (covered, upper)
+        assert np.array_equal(again, seeds)
     assert max_coverage(members, offsets, n, k, seeds, False)[1] == -1
 
 

@@ -41,6 +41,8 @@ __all__ = ["rr_sample", "rr_sample_interleaved", "rr_gather", "rr_coverage", "ma
 # searches run side by side by rr_sample_interleaved, and the most live in-arcs one step of a search draws
 LANES = 16
 PICKS = 64
+# nodes for which max_coverage builds its inverted index (see there)
+CANDIDATES = 4096
 
 
 @njit(**JIT)
@@ -352,12 +354,27 @@ def _topk_sum(count, k, heap):
 
 
 @njit(**JIT)
-def max_coverage(members, offsets, n_nodes, k, seeds, with_bound):
+def _cover(r, members, offsets, covered, count):
+    """Mark set ``r`` covered and take it out of its members' counts."""
+    covered[r] = 1
+    for q in range(offsets[r], offsets[r + 1]):
+        count[members[q]] -= 1
+
+
+@njit(**JIT)
+def max_coverage(members, offsets, n_nodes, k, seeds, with_bound, n_candidates=CANDIDATES):
     """Greedy maximum coverage of the flat RR sets by ``k`` nodes: ``(sets covered, upper bound)``.
 
     Writes the chosen nodes, in order, to ``seeds``. Each step takes the node
-    covering the most uncovered sets, the lowest index among equals. Uses an
-    inverted index (node -> sets holding it) stored flat.
+    covering the most uncovered sets, the lowest index among equals.
+
+    Every node's count of uncovered sets is kept exactly, but the inverted index
+    (node -> sets holding it, stored flat) is built only for *candidates*: the
+    ``n_candidates`` nodes in most sets, and any tied with the last of them. The
+    index is what costs (a scattered write per member), while the picks nearly
+    always come from the best-covered nodes. A pick outside the candidates finds its
+    sets by one pass over all the sets instead, so the result is the same as with
+    a full index.
 
     With ``with_bound`` the second value bounds from above the sets that *any*
     ``k`` nodes cover: for every greedy prefix ``S_i`` (``i = 0 .. k``), no ``k`` nodes
@@ -369,16 +386,28 @@ def max_coverage(members, offsets, n_nodes, k, seeds, with_bound):
     count = np.zeros(n_nodes, dtype=np.int64)
     for i in range(members.size):
         count[members[i]] += 1
-    ioff = np.zeros(n_nodes + 1, dtype=np.int64)
+    # candidates: count at least the n_candidates-th largest (and at least 1: a node in no set needs no index)
+    floor = 1
+    if 0 < n_candidates < n_nodes:
+        floor = max(1, np.partition(count, n_nodes - n_candidates)[n_nodes - n_candidates])
+    slot = np.full(n_nodes, -1, dtype=np.int64)
+    n_slots = 0
     for v in range(n_nodes):
-        ioff[v + 1] = ioff[v] + count[v]
+        if count[v] >= floor:
+            slot[v] = n_slots
+            n_slots += 1
+    ioff = np.zeros(n_slots + 1, dtype=np.int64)
+    for v in range(n_nodes):
+        if slot[v] >= 0:
+            ioff[slot[v] + 1] = ioff[slot[v]] + count[v]
     fill = ioff[:-1].copy()
-    iset = np.empty(members.size, dtype=np.int32)
+    iset = np.empty(ioff[n_slots], dtype=np.int32)
     for r in range(n_sets):
         for i in range(offsets[r], offsets[r + 1]):
-            v = members[i]
-            iset[fill[v]] = r
-            fill[v] += 1
+            h = slot[members[i]]
+            if h >= 0:
+                iset[fill[h]] = r
+                fill[h] += 1
     covered = np.zeros(n_sets, dtype=np.uint8)
     chosen = np.zeros(n_nodes, dtype=np.uint8)
     heap = np.empty(max(k, 1), dtype=np.int64)
@@ -399,12 +428,19 @@ def max_coverage(members, offsets, n_nodes, k, seeds, with_bound):
         chosen[best] = 1
         seeds[j] = best
         total += best_count
-        for i in range(ioff[best], ioff[best + 1]):
-            r = iset[i]
-            if covered[r] == 0:
-                covered[r] = 1
-                for q in range(offsets[r], offsets[r + 1]):
-                    count[members[q]] -= 1
+        h = slot[best]
+        if h >= 0:
+            for i in range(ioff[h], ioff[h + 1]):
+                r = iset[i]
+                if covered[r] == 0:
+                    _cover(r, members, offsets, covered, count)
+        elif best_count > 0:
+            for r in range(n_sets):
+                if covered[r] == 0:
+                    for i in range(offsets[r], offsets[r + 1]):
+                        if members[i] == best:
+                            _cover(r, members, offsets, covered, count)
+                            break
     if with_bound:
         bound = total + _topk_sum(count, k, heap)
         if bound < upper:

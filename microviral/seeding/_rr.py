@@ -371,7 +371,7 @@ class RRCollection:
         members, offsets = self.flat()
         seeds = np.empty(k, dtype=np.int64)
         covered, upper = max_coverage(members, offsets, self.graph.n_nodes, k, seeds, bool(bound))
-        # inverted index: one int32 per member, int64 per node offset, uint8 per set
+        # inverted index, at most (it covers only candidates): one int32 per member, int64 per node offset, uint8 per set
         self._note(members.size * 4 + (self.graph.n_nodes + 1) * 8 * 2 + self.n_sets)
         return seeds, int(covered), int(upper)
 
