@@ -638,10 +638,9 @@ class CommunityGraph:
         the forward arc number (what reverse-reachable sampling needs).
         """
         if "reverse" not in self._cache:
-            order = np.argsort(self._indices, kind="stable").astype(np.int64)
-            counts = np.bincount(self._indices, minlength=self.n_nodes)
-            roff = np.zeros(self.n_nodes + 1, dtype=np.int64)
-            np.cumsum(counts, out=roff[1:])
+            from ._kernels.csr import group_by_head
+
+            roff, order = group_by_head(self._indices, self.n_nodes)
             self._cache["reverse"] = (_readonly(roff), _readonly(self.arc_sources[order]), _readonly(order))
         return self._cache["reverse"]
 

@@ -267,6 +267,25 @@ def test_reverse_is_a_graph_with_every_arc_turned(directed):
         assert r.fingerprint() == g.fingerprint()
 
 
+@pytest.mark.parametrize("n_nodes,n_arcs", [(1, 0), (5, 0), (7, 40), (300, 5000), (50_000, 20_000)])
+def test_in_arcs_group_the_arcs_by_head_stably(n_nodes, n_arcs):
+    """The counting sort gives numpy's stable argsort (isolated nodes, empty graphs, many repeats)."""
+    from microviral._kernels.csr import group_by_head
+
+    gen = np.random.default_rng(n_nodes + n_arcs)
+    heads = gen.integers(0, max(1, n_nodes // 3), n_arcs).astype(np.int32)
+    offsets, order = group_by_head(heads, n_nodes)
+    assert np.array_equal(order, np.argsort(heads, kind="stable"))
+    assert np.array_equal(offsets, np.concatenate([[0], np.cumsum(np.bincount(heads, minlength=n_nodes))]))
+    src = gen.integers(0, n_nodes, n_arcs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mv.DataWarning)
+        g = mv.CommunityGraph.from_edges(src, heads, n_nodes=n_nodes)
+    roff, tails, arc = g._in_arcs()
+    assert np.array_equal(g.indices[arc], np.repeat(np.arange(n_nodes), np.diff(roff)))
+    assert np.array_equal(tails, g.arc_sources[arc]) and np.all(np.diff(arc)[np.diff(g.indices[arc]) == 0] > 0)
+
+
 def test_prob_reads_the_input_when_it_is_a_name_everywhere(tmp_path):
     G = nx.DiGraph()
     G.add_edge(0, 1, weight=0.25)
