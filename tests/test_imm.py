@@ -112,6 +112,33 @@ def test_kernel_matches_python_twin(name, sampler):
             assert rr.set(i).tolist() == rr_set_py(g, ref_pool, 12345, i)
 
 
+@pytest.mark.parametrize("name", sorted(GRAPHS) + ["empty", "some_mixed"])
+def test_sorted_reverse_sorts_each_nodes_in_arcs_by_probability(name):
+    """Only nodes with unequal in-arc probabilities are sorted; the result is a full stable sort's."""
+    if name == "empty":
+        g = mv.CommunityGraph.from_edges([], [], n_nodes=3)
+    elif name == "some_mixed":
+        g = random_graph(9, n=200, m=2000)
+        prob = np.full(g.n_arcs, 0.2)
+        odd = np.isin(g.indices, np.arange(0, 200, 7))
+        prob[odd] = np.random.default_rng(9).choice([0.05, 0.2, 0.6], size=odd.sum())
+        g = mv.probabilities.from_array(g, prob)
+    else:
+        g = GRAPHS[name]()
+    roff, rsrc, rprob, rlogq, node_logq = sorted_reverse(g)
+    r0, t0, a0 = g._in_arcs()
+    p0 = g.prob[a0]
+    order = np.lexsort((-p0, np.repeat(np.arange(g.n_nodes), np.diff(r0))))
+    assert np.array_equal(rsrc, t0[order]) and np.array_equal(rprob, p0[order])
+    assert np.array_equal(roff, r0)
+    with np.errstate(divide="ignore"):
+        assert np.array_equal(rlogq, np.log1p(-rprob))
+    for v in range(g.n_nodes):
+        ps = rprob[roff[v]:roff[v + 1]]
+        one = ps.size > 0 and ps.min() == ps.max() and 0 < ps[0] < 1
+        assert node_logq[v] == (np.log1p(-ps[0]) if one else 0.0)
+
+
 def test_rr_sets_independent_of_threads_and_batches(sampler):
     g = GRAPHS["trivalency"]()
     old = numba.get_num_threads()

@@ -40,14 +40,22 @@ def sorted_reverse(graph):
         return hit
     roff, rsrc, rarc = graph._in_arcs()
     p = graph.prob[rarc]
-    head = np.repeat(np.arange(graph.n_nodes), np.diff(roff))
-    order = np.lexsort((-p, head))
+    deg = np.diff(roff)
+    has = deg > 0
+    # only nodes whose in-arcs differ in probability need sorting (none under uniform or weighted cascade);
+    # lexsort is stable, so this is the order a sort of every node's arcs by (node, -p) gives
+    order = np.arange(p.size)
+    if p.size:
+        starts = roff[:-1][has]
+        mixed = np.zeros(graph.n_nodes, dtype=bool)
+        mixed[has] = np.minimum.reduceat(p, starts) < np.maximum.reduceat(p, starts)
+        if mixed.any():
+            sel = np.flatnonzero(np.repeat(mixed, deg))
+            order[sel] = sel[np.lexsort((-p[sel], np.repeat(np.flatnonzero(mixed), deg[mixed])))]
     p = np.ascontiguousarray(p[order])
     with np.errstate(divide="ignore"):
         logq = np.log1p(-p)
     # nodes whose in-arcs all share one probability in (0, 1) (uniform, weighted cascade, resonance)
-    deg = np.diff(roff)
-    has = deg > 0
     first = np.zeros(graph.n_nodes)
     last = np.zeros(graph.n_nodes)
     first[has] = p[roff[:-1][has]]
