@@ -525,8 +525,21 @@ def _run_chunks(client, graph, seeds, in_target, keys, bounds, todo, parts, max_
     }
     index = {f.key: i for i, f in futures.items()}
     lost = []
+    pending = as_completed(list(futures.values()))
+    stop = threading.Event()
+
+    def watch():
+        # a client closed (or left by its scheduler) mid-run never completes its futures, and as_completed
+        # would wait for ever: stop the iteration once the client is no longer running
+        while not stop.wait(0.25):
+            if getattr(client, "status", None) != "running":
+                pending.clear()
+                return
+
+    watcher = threading.Thread(target=watch, name="microviral-client-watch", daemon=True)
+    watcher.start()
     try:
-        for future in as_completed(list(futures.values())):
+        for future in pending:
             i = index[future.key]
             if future.status == "error":
                 future.result()  # the task's own exception, after Dask's retries
@@ -547,7 +560,10 @@ def _run_chunks(client, graph, seeds, in_target, keys, bounds, todo, parts, max_
                 future.release()
             if bar is not None:
                 bar.update(1)
+        if futures:
+            raise ConnectionError(f"the Dask client stopped running with {len(futures)} chunks left")
     finally:
+        stop.set()
         if futures and client.status == "running":  # a closed client cannot cancel, and its futures are gone
             client.cancel(list(futures.values()))
     return sorted(lost)
