@@ -345,3 +345,27 @@ def test_compare_is_refused_before_any_strategy_runs(small_graph, one_gib):
 
     with pytest.raises(MemoryError, match=r"2000000 runs for each of 3 strategies x 2 budgets.*test limit"):
         mv.compare(small_graph, {"a": never, "b": never, "c": never}, k=[1, 2], n_runs=2_000_000, rng=0)
+
+
+def test_limits_are_read_again_unless_recent_and_far_from_the_request(monkeypatch):
+    reads = []
+
+    def fake():
+        reads.append(1)
+        return [Limit(8 * GiB, "test")]
+
+    monkeypatch.setattr(memory, "_limits", fake)
+    memory.check_memory(GiB // 16, "small")
+    memory.check_memory(GiB // 16, "small")
+    assert len(reads) == 1                      # reused: a small request, read moments ago
+    memory.check_memory(2 * GiB, "large")       # an eighth of the limit or more: always read afresh
+    assert len(reads) == 2
+    with pytest.raises(MemoryError, match="tight"):
+        monkeypatch.setattr(memory, "_limits", lambda: [Limit(GiB // 16, "tight")])   # a new reader: never stale
+        memory.check_memory(GiB // 16, "small")
+    monkeypatch.setattr(memory, "_limits", fake)
+    monkeypatch.setattr(memory, "_REUSE_SECONDS", 0.0)
+    memory.check_memory(GiB // 16, "small")
+    memory.check_memory(GiB // 16, "small")
+    assert len(reads) == 4                      # no reuse window: every check reads
+    assert memory.available_memory() == 8 * GiB and len(reads) == 5
