@@ -177,6 +177,53 @@ def test_greedy_upper_bound_is_valid_and_exact(seed):
     assert max_coverage(members, offsets, n, k, seeds, False)[1] == -1
 
 
+def test_greedy_and_bound_on_many_small_instances_with_ties():
+    # small counts (many 1s and 2s, many ties) and few indexed candidates: the cases where a node outside the
+    # candidates ties for a pick, and where the k largest counts include low ones
+    gen = np.random.default_rng(7)
+    for _ in range(150):
+        n, k = int(gen.integers(4, 16)), int(gen.integers(1, 5))
+        sets = [gen.choice(n, size=gen.integers(1, 4), replace=False).tolist() for _ in range(gen.integers(3, 30))]
+        members = np.array([v for s in sets for v in s], dtype=np.int32)
+        offsets = np.concatenate([[0], np.cumsum([len(s) for s in sets])]).astype(np.int64)
+        left, ref = list(sets), []
+        for _ in range(k):
+            best = max((v for v in range(n) if v not in ref), key=lambda v: (sum(v in s for s in left), -v))
+            ref.append(best)
+            left = [s for s in left if best not in s]
+        bound = prefix_bound_py(sets, n, k, ref)
+        for n_candidates in (0, 1, 2, 3):
+            seeds = np.empty(k, dtype=np.int64)
+            covered, upper = max_coverage(members, offsets, n, k, seeds, True, n_candidates)
+            assert seeds.tolist() == ref and covered == len(sets) - len(left) and upper == bound
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_greedy_bound_with_hubs_ties_and_more_seeds_than_covering_nodes(seed):
+    # skewed sizes (a hub in most sets), many equal counts, and k above the nodes in any set (picks of count 0)
+    gen = np.random.default_rng(seed)
+    n, k = 14, 9
+    sets = [sorted({0} | set(gen.choice(6, size=gen.integers(0, 3), replace=False).tolist()))
+            if gen.random() < 0.7 else gen.choice(6, size=gen.integers(1, 3), replace=False).tolist()
+            for _ in range(80)]
+    members = np.array([v for s in sets for v in s], dtype=np.int32)
+    offsets = np.concatenate([[0], np.cumsum([len(s) for s in sets])]).astype(np.int64)
+    for n_candidates in (0, 1, 2, 4096):
+        seeds = np.empty(k, dtype=np.int64)
+        covered, upper = max_coverage(members, offsets, n, k, seeds, True, n_candidates)
+        plain = np.empty(k, dtype=np.int64)
+        assert max_coverage(members, offsets, n, k, plain, False, n_candidates)[0] == covered
+        assert np.array_equal(plain, seeds)
+        assert covered == len(sets) and upper == prefix_bound_py(sets, n, k, seeds.tolist())
+        # plain greedy: most uncovered sets, lowest index among equals (the lowest unchosen once all are covered)
+        left, ref = list(sets), []
+        for _ in range(k):
+            best = max((v for v in range(n) if v not in ref), key=lambda v: (sum(v in s for s in left), -v))
+            ref.append(best)
+            left = [s for s in left if best not in s]
+        assert seeds.tolist() == ref
+
+
 # ---------------------------------------------------------------- OPIM-C against brute force
 CASES = [(name, k, targeted) for name in sorted(SMALL) for k in (1, 2, 3) for targeted in (False, True)]
 

@@ -317,48 +317,31 @@ def rr_coverage(members, offsets, is_seed):
 
 
 @njit(**JIT)
-def _topk_sum(count, k, heap):
-    """Sum of the ``k`` largest entries of ``count`` (a min-heap of size ``k`` in ``heap``)."""
-    size = 0
-    total = 0
-    for v in range(count.size):
-        c = count[v]
-        if size < k:
-            # sift up
-            i = size
-            size += 1
-            total += c
-            while i > 0:
-                parent = (i - 1) >> 1
-                if heap[parent] <= c:
-                    break
-                heap[i] = heap[parent]
-                i = parent
-            heap[i] = c
-        elif c > heap[0]:
-            total += c - heap[0]
-            # replace the root, sift down
-            i = 0
-            while True:
-                child = 2 * i + 1
-                if child >= size:
-                    break
-                if child + 1 < size and heap[child + 1] < heap[child]:
-                    child += 1
-                if heap[child] >= c:
-                    break
-                heap[i] = heap[child]
-                i = child
-            heap[i] = c
-    return total
+def _cover(r, members, offsets, covered, count, hist, track):
+    """Mark set ``r`` covered and take it out of its members' counts (and, with ``track``, of ``hist``, their histogram)."""
+    covered[r] = 1
+    for q in range(offsets[r], offsets[r + 1]):
+        u = members[q]
+        if track:
+            hist[count[u]] -= 1
+            hist[count[u] - 1] += 1
+        count[u] -= 1
 
 
 @njit(**JIT)
-def _cover(r, members, offsets, covered, count):
-    """Mark set ``r`` covered and take it out of its members' counts."""
-    covered[r] = 1
-    for q in range(offsets[r], offsets[r + 1]):
-        count[members[q]] -= 1
+def _top_sum(hist, top, k):
+    """Sum of the ``k`` largest counts, from their histogram ``hist`` whose last non-zero entry is at or below ``top``."""
+    total = 0
+    left = k
+    c = top
+    while left > 0 and c > 0:
+        h = hist[c]
+        if h > 0:
+            take = min(h, left)
+            total += take * c
+            left -= take
+        c -= 1
+    return total
 
 
 @njit(**JIT)
@@ -374,13 +357,17 @@ def max_coverage(members, offsets, n_nodes, k, seeds, with_bound, n_candidates=C
     index is what costs (a scattered write per member), while the picks nearly
     always come from the best-covered nodes. A pick outside the candidates finds its
     sets by one pass over all the sets instead, so the result is the same as with
-    a full index.
+    a full index. Picks are looked for among the candidates, and among all nodes
+    only when another could equal them (counts only fall, so no other node ever
+    counts more than the candidates' floor less one).
 
     With ``with_bound`` the second value bounds from above the sets that *any*
     ``k`` nodes cover: for every greedy prefix ``S_i`` (``i = 0 .. k``), no ``k`` nodes
     cover more than ``cov(S_i)`` plus the ``k`` largest marginal coverages given
     ``S_i`` (submodularity); the minimum over ``i`` is returned (OPIM-C's bound,
-    Tang et al. 2018). Without it the second value is -1.
+    Tang et al. 2018). Without it the second value is -1. The ``k`` largest counts
+    are read off a histogram of the counts, kept as sets are covered, instead of a
+    pass over all nodes per prefix.
     """
     n_sets = offsets.size - 1
     count = np.zeros(n_nodes, dtype=np.int64)
@@ -391,11 +378,16 @@ def max_coverage(members, offsets, n_nodes, k, seeds, with_bound, n_candidates=C
     if 0 < n_candidates < n_nodes:
         floor = max(1, np.partition(count, n_nodes - n_candidates)[n_nodes - n_candidates])
     slot = np.full(n_nodes, -1, dtype=np.int64)
+    cand = np.empty(n_nodes, dtype=np.int64)
     n_slots = 0
     for v in range(n_nodes):
         if count[v] >= floor:
             slot[v] = n_slots
+            cand[n_slots] = v
             n_slots += 1
+    cand = cand[:n_slots]
+    # counts only fall, so no node outside the candidates is ever in more than `low` uncovered sets
+    low = floor - 1
     ioff = np.zeros(n_slots + 1, dtype=np.int64)
     for v in range(n_nodes):
         if slot[v] >= 0:
@@ -410,21 +402,36 @@ def max_coverage(members, offsets, n_nodes, k, seeds, with_bound, n_candidates=C
                 fill[h] += 1
     covered = np.zeros(n_sets, dtype=np.uint8)
     chosen = np.zeros(n_nodes, dtype=np.uint8)
-    heap = np.empty(max(k, 1), dtype=np.int64)
+    # the k largest counts for the bound come from the histogram of counts (they are small integers)
+    top = count.max() if n_nodes and with_bound else 0
+    hist = np.zeros(top + 1, dtype=np.int64)
+    if with_bound:
+        for v in range(n_nodes):
+            hist[count[v]] += 1
     total = 0
     upper = -1
     for j in range(k):
         if with_bound:
             # a chosen node's count is 0 once its sets are covered, so it never inflates the sum
-            bound = total + _topk_sum(count, k, heap)
+            while top > 0 and hist[top] == 0:
+                top -= 1
+            bound = total + _top_sum(hist, top, k)
             if upper < 0 or bound < upper:
                 upper = bound
+        # the candidate in most sets, the lowest index among equals; outside them only when one could tie
         best = -1
         best_count = -1
-        for v in range(n_nodes):
+        for i in range(cand.size):
+            v = cand[i]
             if chosen[v] == 0 and count[v] > best_count:
                 best = v
                 best_count = count[v]
+        if best_count <= low:
+            best_count = -1
+            for v in range(n_nodes):
+                if chosen[v] == 0 and count[v] > best_count:
+                    best = v
+                    best_count = count[v]
         chosen[best] = 1
         seeds[j] = best
         total += best_count
@@ -433,16 +440,16 @@ def max_coverage(members, offsets, n_nodes, k, seeds, with_bound, n_candidates=C
             for i in range(ioff[h], ioff[h + 1]):
                 r = iset[i]
                 if covered[r] == 0:
-                    _cover(r, members, offsets, covered, count)
+                    _cover(r, members, offsets, covered, count, hist, with_bound)
         elif best_count > 0:
             for r in range(n_sets):
                 if covered[r] == 0:
                     for i in range(offsets[r], offsets[r + 1]):
                         if members[i] == best:
-                            _cover(r, members, offsets, covered, count)
+                            _cover(r, members, offsets, covered, count, hist, with_bound)
                             break
     if with_bound:
-        bound = total + _topk_sum(count, k, heap)
+        bound = total + _top_sum(hist, top, k)
         if bound < upper:
             upper = bound
     return total, upper
