@@ -30,6 +30,7 @@ Run:  python benchmarks/bench_seeding.py [--threads 2] [--repeats 3] [--big] [--
 """
 
 import argparse
+import functools
 import gzip
 import json
 import os
@@ -197,8 +198,7 @@ def run_samplers(name, args):
     import numba
 
     from microviral._kernels import rrsets
-    from microviral._kernels.runtime import serial
-    from microviral.seeding._rr import sorted_reverse
+    from microviral.seeding._rr import sample_in_parts, sorted_reverse
 
     threads = min(args.threads, numba.config.NUMBA_NUM_THREADS)
     numba.set_num_threads(threads)
@@ -209,8 +209,6 @@ def run_samplers(name, args):
     ids = np.arange(n, dtype=np.int64)
     chunk_len = -(-n // (4 * threads))
     kernels = {"plain": rrsets.rr_sample, "interleaved": rrsets.rr_sample_interleaved}
-    if threads == 1:
-        kernels = {k: serial(f) for k, f in kernels.items()}
 
     def draw(kernel, room):
         cap = int(chunk_len * room + 64)
@@ -218,7 +216,8 @@ def run_samplers(name, args):
         starts = np.empty(n, dtype=np.int64)
         sizes = np.empty(n, dtype=np.int64)
         t0 = time.perf_counter()
-        kernel(*arrays, pool, np.uint64(7), ids, chunk_len, cap, buf, starts, sizes)
+        sample_in_parts(functools.partial(kernel, *arrays, pool, np.uint64(7)), ids, chunk_len, cap, buf, starts, sizes,
+                        threads)
         return time.perf_counter() - t0, buf, starts, sizes
 
     # a pilot sizes the buffers so that no chunk overflows

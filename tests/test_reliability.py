@@ -364,6 +364,36 @@ def test_concurrent_calls_survive_numbas_workqueue_threading_layer():
     assert proc.stdout.strip() == "workqueue"
 
 
+def test_run_parts_runs_every_part_on_its_own_thread_and_raises_a_parts_error():
+    from microviral._kernels.runtime import run_parts
+
+    seen = {}
+    barrier = threading.Barrier(3, timeout=30)   # passes only if the three parts run at the same time
+
+    def record(i):
+        seen[i] = threading.get_ident()
+        barrier.wait()
+
+    run_parts(record, 3)
+    assert sorted(seen) == [0, 1, 2] and len(set(seen.values())) == 3 and seen[0] == threading.get_ident()
+    before = threading.active_count()
+
+    def part(i):
+        if i == 1:
+            raise ValueError("part 1 failed")
+
+    with pytest.raises(ValueError, match="part 1 failed"):
+        run_parts(part, 2)
+    assert threading.active_count() == before   # nothing outlives the call (a later fork() is safe)
+
+
+def test_rr_sampling_on_two_threads_leaves_no_thread_behind():
+    g = mv.planted_partition(4, 400, 0.05, 0.005, rng=1)
+    before = threading.active_count()
+    one, two = (mv.seeding.opim_c(g, 5, rng=3, max_rr_sets=40_000) for _ in range(2))
+    assert threading.active_count() == before and np.array_equal(one, two) and one.info == two.info
+
+
 # After a parallel kernel has run, the child of a fork() must be able to run one too: multiprocessing's
 # default start method on Linux forks, and numba's GNU OpenMP layer kills such children (a Pool then hangs).
 _FORK_CHILD = textwrap.dedent("""

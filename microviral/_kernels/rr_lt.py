@@ -17,9 +17,9 @@ not fit).
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from .._config import JIT, PARALLEL_JIT
+from .._config import JIT
 from .hashing import _INV53, _S11, GOLDEN, mix64
 
 __all__ = ["in_weight_cumsum", "rr_sample_lt"]
@@ -55,7 +55,7 @@ def _pick(rcum, lo, hi, u):
     return lo
 
 
-@njit(**PARALLEL_JIT)
+@njit(**JIT)
 def rr_sample_lt(roff, rsrc, rcum, pool, base, ids, chunk_len, cap, buf, starts, sizes):
     """Sample the LT RR sets numbered ``ids`` (stream ``base``) into ``buf``.
 
@@ -67,7 +67,7 @@ def rr_sample_lt(roff, rsrc, rcum, pool, base, ids, chunk_len, cap, buf, starts,
     n = ids.size
     n_pool = pool.size
     n_chunks = (n + chunk_len - 1) // chunk_len
-    for c in prange(n_chunks):
+    for c in range(n_chunks):
         lo = c * chunk_len
         hi = min(n, lo + chunk_len)
         for b in range(lo, hi):

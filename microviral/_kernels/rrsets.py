@@ -30,9 +30,9 @@ so the sets are identical; only the work is reordered.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from .._config import JIT, PARALLEL_JIT
+from .._config import JIT
 from .hashing import GOLDEN, _INV53, _S11, mix64
 from .bits import prefetch
 
@@ -97,7 +97,7 @@ def _draw_in_arcs(rprob, rlogq, stream, lq, j, j_end, t, picks, p0, limit, rsrc)
     return na, j, t
 
 
-@njit(**PARALLEL_JIT)
+@njit(**JIT)
 def rr_sample(roff, rsrc, rprob, rlogq, nlogq, pool, base, ids, chunk_len, cap, buf, starts, sizes):
     """Sample the RR sets numbered ``ids`` (stream ``base``) into ``buf``.
 
@@ -118,7 +118,7 @@ def rr_sample(roff, rsrc, rprob, rlogq, nlogq, pool, base, ids, chunk_len, cap, 
     n = ids.size
     n_pool = pool.size
     n_chunks = (n + chunk_len - 1) // chunk_len
-    for c in prange(n_chunks):
+    for c in range(n_chunks):
         lo = c * chunk_len
         hi = min(n, lo + chunk_len)
         for b in range(lo, hi):
@@ -167,7 +167,7 @@ def rr_sample(roff, rsrc, rprob, rlogq, nlogq, pool, base, ids, chunk_len, cap, 
             sizes[b] = pos - start
 
 
-@njit(**PARALLEL_JIT)
+@njit(**JIT)
 def rr_sample_interleaved(roff, rsrc, rprob, rlogq, nlogq, pool, base, ids, chunk_len, cap, buf, starts, sizes):
     """:func:`rr_sample` with ``LANES`` searches side by side per chunk: the same arguments, the same sets.
 
@@ -188,7 +188,7 @@ def rr_sample_interleaved(roff, rsrc, rprob, rlogq, nlogq, pool, base, ids, chun
     n_chunks = (n + chunk_len - 1) // chunk_len
     words = (n_nodes + 63) >> 6
     one = np.uint64(1)
-    for c in prange(n_chunks):
+    for c in range(n_chunks):
         lo = c * chunk_len
         hi = min(n, lo + chunk_len)
         for b in range(lo, hi):

@@ -11,18 +11,18 @@ name, so another model plugs in by adding an entry (a class with the methods of
 :class:`_ICSampler`).
 """
 
+import functools
 import math
-from contextlib import nullcontext
 import sys
 import time
 
 import numpy as np
 
-from .._kernels.runtime import num_threads, parallel_guard
+from .._kernels.runtime import max_threads, num_threads, run_parts
 from .._memory import check_memory
 from .._validation import _describe, check_bool
 
-__all__ = ["RRCollection", "sorted_reverse", "check_model", "pool_of", "SAMPLERS"]
+__all__ = ["RRCollection", "sorted_reverse", "check_model", "pool_of", "SAMPLERS", "sample_in_parts"]
 
 
 def sorted_reverse(graph):
@@ -89,12 +89,11 @@ class _ICSampler:
         roff, rsrc, _, _, node_logq = self.arrays
         self.interleaved = roff.nbytes + rsrc.nbytes + node_logq.nbytes >= INTERLEAVE_BYTES
 
-    def sample(self, pool, base, ids, chunk_len, cap, buf, starts, sizes, one_thread=False):
+    def sample(self, pool, base, ids, chunk_len, cap, buf, starts, sizes):
         from .._kernels import rrsets
-        from .._kernels.runtime import serial
 
         kernel = rrsets.rr_sample_interleaved if self.interleaved else rrsets.rr_sample
-        (serial(kernel) if one_thread else kernel)(*self.arrays, pool, base, ids, chunk_len, cap, buf, starts, sizes)
+        kernel(*self.arrays, pool, base, ids, chunk_len, cap, buf, starts, sizes)
 
 
 class _LTSampler:
@@ -113,11 +112,10 @@ class _LTSampler:
         roff, rsrc, rarc = graph._in_arcs()
         self.arrays = (roff, np.ascontiguousarray(rsrc), in_weight_cumsum(roff, np.ascontiguousarray(graph.prob[rarc])))
 
-    def sample(self, pool, base, ids, chunk_len, cap, buf, starts, sizes, one_thread=False):
+    def sample(self, pool, base, ids, chunk_len, cap, buf, starts, sizes):
         from .._kernels.rr_lt import rr_sample_lt
-        from .._kernels.runtime import serial
 
-        (serial(rr_sample_lt) if one_thread else rr_sample_lt)(*self.arrays, pool, base, ids, chunk_len, cap, buf, starts, sizes)
+        rr_sample_lt(*self.arrays, pool, base, ids, chunk_len, cap, buf, starts, sizes)
 
 
 SAMPLERS = {"ic": _ICSampler, "lt": _LTSampler}
@@ -200,8 +198,32 @@ class Progress:
             self.bar = None
 
 
-# Below this many expected members a batch is sampled on one thread.
-_SERIAL_MEMBERS = 200_000
+def sample_in_parts(sample, ids, chunk_len, cap, buf, starts, sizes, n_parts):
+    """``sample(ids, chunk_len, cap, buf, starts, sizes)`` with the chunks split into ``n_parts`` runs side by side.
+
+    ``sample`` is a sampler kernel bound to its graph, pool and stream (see
+    :func:`microviral._kernels.rrsets.rr_sample` for the chunks, buffers and
+    outputs). Part ``i`` samples a contiguous run of chunks into its own slices of
+    the arrays, on its own thread (:func:`~microviral._kernels.runtime.run_parts`);
+    the set positions it reports are then made absolute in ``buf``.
+    """
+    n_chunks = -(-ids.size // chunk_len)
+    n_parts = max(1, min(n_parts, n_chunks))
+    bounds = [i * n_chunks // n_parts for i in range(n_parts + 1)]
+
+    def part(i):
+        c0, c1 = bounds[i], bounds[i + 1]
+        lo, hi = c0 * chunk_len, min(ids.size, c1 * chunk_len)
+        sample(ids[lo:hi], chunk_len, cap, buf[c0 * cap:c1 * cap], starts[lo:hi], sizes[lo:hi])
+        starts[lo:hi][sizes[lo:hi] >= 0] += c0 * cap
+
+    run_parts(part, n_parts)
+
+
+# Below this many expected members (about 1 ms of sampling) a batch is sampled on the calling thread alone:
+# a second thread costs about 0.1 ms to start. timing OPIM-C with each value
+# (OPIM-C, NetHEPT, k=50, 2 threads, 2026-12-04): 38-48 ms at 200,000, 30-36 ms at 20,000 and below.
+_SERIAL_MEMBERS = 10_000
 
 
 # Sets per kernel call while a progress bar may be shown: large enough to keep both threads busy,
@@ -309,23 +331,22 @@ class RRCollection:
         sizes_all = np.empty(count, dtype=np.int64)
         pieces = []
         pending = np.arange(count, dtype=np.int64)
-        n_threads = num_threads()
-        # small batches run on the calling thread: waking a busy second core costs more than the work
-        # (the sets are the same at any thread count)
-        serial = n_threads == 1 or count * per_set < _SERIAL_MEMBERS
-        if serial:
-            n_threads = 1
+        # small batches run on the calling thread alone (the sets are the same at any thread count); the chunks
+        # depend on the batch and the process's most threads, not on the threads in use, so neither do the
+        # buffers nor the peak bytes reported
+        serial = count * per_set < _SERIAL_MEMBERS
+        width = 1 if serial else max_threads()
+        n_threads = 1 if serial else num_threads()
         while pending.size:
-            chunk_len = max(64, -(-pending.size // (4 * n_threads)))
+            chunk_len = max(64, -(-pending.size // (4 * width)))
             n_chunks = -(-pending.size // chunk_len)
             cap = int(min(chunk_len * per_set + 64, 2**31 - 1))
             check_memory(n_chunks * cap * 4 + self.members.nbytes, "RR sets", hint=self.hint)
             buf = np.empty(n_chunks * cap, dtype=np.int32)
             starts = np.empty(pending.size, dtype=np.int64)
             sizes = np.empty(pending.size, dtype=np.int64)
-            with nullcontext() if serial else parallel_guard():
-                self._sampler.sample(self.pool, self.base, ids[pending], chunk_len, cap, buf, starts, sizes,
-                                     one_thread=serial)
+            sample_in_parts(functools.partial(self._sampler.sample, self.pool, self.base), ids[pending], chunk_len, cap,
+                            buf, starts, sizes, min(n_threads, n_chunks))
             done = sizes >= 0
             sizes_all[pending[done]] = sizes[done]
             pieces.append((buf, starts[done], sizes[done], pending[done]))
