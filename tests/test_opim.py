@@ -373,3 +373,28 @@ def test_progress_bar_forced(capsys):
     a = mv.seeding.opim_c(g, 3, rng=1, progress=True)
     assert "OPIM-C" in capsys.readouterr().err
     assert np.array_equal(a, mv.seeding.opim_c(g, 3, rng=1, progress=False))
+
+
+@pytest.mark.parametrize("serial_members", [0, 10**9])
+def test_two_collections_grown_side_by_side_equal_those_grown_one_after_the_other(monkeypatch, serial_members):
+    # 0: every batch split into parts on both collections' threads; 10**9: each collection on one thread
+    from microviral.seeding import _rr
+
+    monkeypatch.setattr(_rr, "_SERIAL_MEMBERS", serial_members)
+    g = mv.probabilities.weighted_cascade(mv.planted_partition(5, 300, 0.05, 0.004, rng=4))
+    bar = _rr.Progress(False, "test")
+    pair = [RRCollection(g, None, base, progress=bar) for base in (5, 6)]
+    alone = [RRCollection(g, None, base) for base in (5, 6)]
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        for size in (300, 5000, 12_000):
+            _rr.grow_pair(pair[0], pair[1], size)
+            for rr in alone:
+                rr.grow_to(size)
+            for a, b in zip(pair, alone):
+                assert all(np.array_equal(x, y) for x, y in zip(a.flat(), b.flat()))
+    finally:
+        numba.set_num_threads(old)
+    assert bar.done == 2 * 12_000
+    assert not np.array_equal(pair[0].flat()[0], pair[1].flat()[0])

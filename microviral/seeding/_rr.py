@@ -14,6 +14,7 @@ name, so another model plugs in by adding an entry (a class with the methods of
 import functools
 import math
 import sys
+import threading
 import time
 
 import numpy as np
@@ -22,7 +23,7 @@ from .._kernels.runtime import max_threads, num_threads, run_parts
 from .._memory import check_memory
 from .._validation import _describe, check_bool
 
-__all__ = ["RRCollection", "sorted_reverse", "check_model", "pool_of", "SAMPLERS", "sample_in_parts"]
+__all__ = ["RRCollection", "sorted_reverse", "check_model", "pool_of", "SAMPLERS", "sample_in_parts", "grow_pair"]
 
 
 def sorted_reverse(graph):
@@ -169,6 +170,7 @@ class Progress:
         self.bar = None
         self.done = 0
         self.total = None
+        self._lock = threading.Lock()
 
     def expect(self, total):
         """The total number of RR sets now expected (it may grow)."""
@@ -178,6 +180,10 @@ class Progress:
             self.bar.refresh()
 
     def update(self, n):
+        with self._lock:  # two collections may grow at once (grow_pair)
+            self._update(n)
+
+    def _update(self, n):
         self.done += int(n)
         if self.bar is None and self.mode is not False and (
                 self.mode or (time.perf_counter() - self.t0 > self.after and sys.stderr.isatty())):
@@ -302,15 +308,15 @@ class RRCollection:
     def _note(self, extra):
         self.peak_bytes = max(self.peak_bytes, self.members.nbytes + self.offsets.nbytes + int(extra))
 
-    def extend(self, count):
-        """Append ``count`` RR sets (numbers ``n_sets .. n_sets + count - 1``)."""
+    def extend(self, count, threads=None):
+        """Append ``count`` RR sets (numbers ``n_sets .. n_sets + count - 1``) on at most ``threads`` threads."""
         count = int(count)
         if count <= 0:
             return
         self.check_room(count)
         if self.n_sets == 0 and count > 4096:
             # a small pilot batch measures the mean set size, so the buffers of the big one rarely overflow
-            self._extend(1024)
+            self._extend(1024, threads)
             count -= 1024
             self.check_room(count)
         if count > _BLOCK:
@@ -320,10 +326,10 @@ class RRCollection:
         block = _BLOCK
         while count > 0:
             step = min(block, count)
-            self._extend(step)
+            self._extend(step, threads)
             count -= step
 
-    def _extend(self, count):
+    def _extend(self, count, threads=None):
         from .._kernels.rrsets import rr_gather
 
         ids = np.arange(self.n_sets, self.n_sets + count, dtype=np.int64)
@@ -336,7 +342,7 @@ class RRCollection:
         # buffers nor the peak bytes reported
         serial = count * per_set < _SERIAL_MEMBERS
         width = 1 if serial else max_threads()
-        n_threads = 1 if serial else num_threads()
+        n_threads = 1 if serial else (num_threads() if threads is None else threads)
         while pending.size:
             chunk_len = max(64, -(-pending.size // (4 * width)))
             n_chunks = -(-pending.size // chunk_len)
@@ -385,9 +391,9 @@ class RRCollection:
             self.offsets = grown
         self._note(0)
 
-    def grow_to(self, n_sets):
+    def grow_to(self, n_sets, threads=None):
         if n_sets > self.n_sets:
-            self.extend(n_sets - self.n_sets)
+            self.extend(n_sets - self.n_sets, threads)
 
     def greedy(self, k, bound=False):
         """Greedy max coverage: ``(seeds, sets covered, upper bound on the sets any k nodes cover)``.
@@ -421,6 +427,22 @@ class RRCollection:
     def coverage(self, seeds):
         """Fraction of the sets that hold at least one of ``seeds``."""
         return self.covered(seeds) / self.n_sets
+
+
+def grow_pair(first, second, n_sets):
+    """Grow two independent collections to ``n_sets`` sets each, side by side when there are threads for both.
+
+    Each then samples on its share of the threads (OPIM-C's two collections: its early rounds are too small
+    to split one collection's batch, but two batches run at once). The sets do not depend on it.
+    """
+    n_threads = num_threads()
+    if n_threads < 2 or not (isinstance(first, RRCollection) and isinstance(second, RRCollection)):
+        first.grow_to(n_sets)
+        second.grow_to(n_sets)
+        return
+    share = (n_threads + 1) // 2, n_threads // 2
+    pair = (first, second)
+    run_parts(lambda i: pair[i].grow_to(n_sets, share[i]), 2)
 
 
 def log_comb(n, k):

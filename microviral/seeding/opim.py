@@ -40,7 +40,7 @@ from .._rng import run_keys
 from .._validation import check_float, check_int
 from .._memory import check_memory
 from ._common import check_graph, check_k
-from ._rr import RRCollection, check_model, log_comb, pool_of, run_with_progress
+from ._rr import RRCollection, check_model, grow_pair, log_comb, pool_of, run_with_progress
 from ._rr_dask import check_backend, run_on
 from ._seedset import SeedSet
 
@@ -121,8 +121,7 @@ def _opim_c_run(graph, k, eps, delta, ratio, pool, N, bases, model, max_rr_sets,
                          hint=f"after {r1.n_sets:,} sets per collection the certified ratio was {alpha:.3f}; "
                               "ask for a larger 'eps' or a smaller 'ratio', or cap 'max_rr_sets'")
         progress.expect(2 * size)
-        r1.grow_to(size)
-        r2.grow_to(size)
+        grow_pair(r1, r2, size)
         seeds, covered, covered_ub = r1.greedy(k, bound=True)
         covered_ub = min(covered_ub, covered / _E1)
         low = lower_bound(r2.covered(seeds), size, N, a)
