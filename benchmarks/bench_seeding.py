@@ -7,7 +7,8 @@ Workloads (each run in its own process, so that its peak RSS is its own):
   probabilities replaced by weighted cascade). When the file is absent: ``nethept-like``, a synthetic
   undirected Chung-Lu graph of NetHEPT's size (58,891 edges, power-law expected degrees, exponent 3).
 * ``slashdot``: soc-Slashdot0902 (82,168 nodes, 948,464 arcs) from ``--slashdot`` or
-  ``$MICROVIRAL_DATASETS/soc-slashdot0902/soc-Slashdot0902.txt(.gz)`` (SNAP format, directed). When absent:
+  ``$MICROVIRAL_DATASETS/soc-slashdot0902/soc-Slashdot0902.txt(.gz)`` (SNAP format, directed; its 78,303
+  self-loops are dropped, leaving 870,161 arcs). When absent:
   ``slashdot-like``, a synthetic directed Chung-Lu graph of the same size (exponent 2.5 for in- and
   out-degrees).
 * ``pp200k``: planted partition, 20 communities of 10,000 nodes, mean degree 20 (80% inside), undirected:
