@@ -147,6 +147,7 @@ def test_sharded_greedy_is_the_local_greedy(graph):
     sharded.graph, sharded.progress, sharded.n_sets, sharded.n_members, sharded.peak_bytes = graph, None, 0, 0, 0
     sharded._futures = []
     sharded._shards = [Proxy(_Shard(graph, None, 11, "ic", {})) for _ in range(3)]
+    sharded._ranges, sharded._picked = [[] for _ in range(3)], None
     sharded.grow_to(4000)
     assert sharded.n_members == rr.n_members and sharded.nbytes() == rr.nbytes()
     for k in (1, 5, graph.n_nodes):
@@ -173,3 +174,69 @@ def test_lt_weights_refused_before_any_worker_samples(client):
     g = mv.CommunityGraph.from_edges([0, 1], [2, 2], prob=0.8)
     with pytest.raises(ValueError, match="in-weights"):
         mv.seeding.opim_c(g, 1, model="lt", backend="dask", client=client)
+
+
+# ---------------------------------------------------------------- a worker lost while it holds RR sets
+def _close_worker(cluster, address):
+    worker = next(w for w in cluster.workers.values() if w.address == address)
+    cluster.sync(worker.close)
+
+
+class _LosesItsWorker:
+    """A shard's proxy whose worker is closed just before its ``after``-th ``cover`` call (mid-greedy)."""
+
+    def __init__(self, proxy, cluster, address, after):
+        self.proxy, self.cluster, self.address, self.calls, self.after = proxy, cluster, address, 0, after
+
+    def __getattr__(self, name):
+        return getattr(self.proxy, name)
+
+    def cover(self, v):
+        self.calls += 1
+        if self.calls == self.after:
+            _close_worker(self.cluster, self.address)
+        return self.proxy.cover(v)
+
+
+@pytest.mark.parametrize("when", ["between calls", "mid-greedy"])
+def test_a_lost_worker_costs_its_shard_not_the_run(graph, when):
+    from distributed import Client, LocalCluster
+
+    from microviral.seeding._rr_dask import dask_collections
+
+    local = RRCollection(graph, None, 5)
+    local.grow_to(3000)
+    want = local.greedy(6, bound=True)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
+            Client(cluster) as c, dask_collections(c, graph, None) as (make_rr, _):
+        c.wait_for_workers(2, timeout=60)
+        rr = make_rr(graph, None, 5)
+        rr.grow_to(2000)
+        lost = sorted(c.nthreads())[1]
+        holder = next(i for i, f in enumerate(rr._futures) if lost in c.who_has(f)[f.key])
+        if when == "between calls":
+            _close_worker(cluster, lost)
+            rr.grow_to(3000)
+        else:
+            rr.grow_to(3000)
+            rr._shards[holder] = _LosesItsWorker(rr._shards[holder], cluster, lost, after=3)
+        got = rr.greedy(6, bound=True)
+        assert rr.revived == 1 and sorted(c.nthreads()) != [lost]
+        assert got[0].tolist() == want[0].tolist() and got[1:] == want[1:]
+        assert rr.covered(got[0]) == local.covered(want[0]) and rr.n_members == local.n_members
+
+
+def test_no_worker_left_to_take_over_is_a_connection_error(graph, monkeypatch):
+    from distributed import Client, LocalCluster
+
+    from microviral.seeding import _rr_dask
+
+    monkeypatch.setattr(_rr_dask, "_REVIVE_WAIT", 1)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
+            Client(cluster) as c, _rr_dask.dask_collections(c, graph, None) as (make_rr, _):
+        c.wait_for_workers(1, timeout=60)
+        rr = make_rr(graph, None, 5)
+        rr.grow_to(500)
+        _close_worker(cluster, sorted(c.nthreads())[0])
+        with pytest.raises(ConnectionError, match="no worker is left"):
+            rr.greedy(3)

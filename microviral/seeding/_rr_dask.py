@@ -21,6 +21,13 @@ the local backend, and so are IMM's and OPIM-C's decisions built on them.
 :class:`ShardedRR` has the methods of :class:`~microviral.seeding._rr.RRCollection`
 that IMM and OPIM-C use, so both algorithms run unchanged on either.
 
+A worker lost mid-call (killed, out of memory, its machine gone) loses its shard,
+not the run: the shard is made again on a worker still there (or the one that
+replaces it), samples its ranges of set numbers again, which gives the same sets
+since a set is a function of its number, and, during greedy, covers again the
+nodes picked so far; then the call that failed is repeated. The result is the one
+an undisturbed run gives.
+
 Dask is imported only when a function here opens a client.
 """
 
@@ -37,6 +44,8 @@ from ._rr import RRCollection
 __all__ = ["check_backend", "run_on", "ShardedRR"]
 
 _GOLDEN = 0x9E3779B97F4A7C15  # microviral._kernels.hashing.GOLDEN
+# seconds to wait for a worker to take over the share of one that was lost (a nanny restarts one in a few)
+_REVIVE_WAIT = 60
 _MASK64 = (1 << 64) - 1
 
 
@@ -124,19 +133,57 @@ class ShardedRR:
         self.n_members = 0
         self.peak_bytes = 0
         self._client = client
-        self._futures = [
-            client.submit(_Shard, graph_f, pool, int(base), model, per_host, actor=True, workers=[w],
-                          allow_other_workers=False, pure=False)
-            for w in workers
-        ]
-        self._shards = [f.result() for f in self._futures]
-        for proxy in self._shards:
-            # A proxy holds a future of its own and, once called, sits in a reference cycle (distributed 2024-2026):
-            # its future would keep the shard on the worker until the garbage collector runs. Ours keep it alive
-            # instead, and let it go as soon as this collection is dropped (IMM drops its sampling sets).
-            held = getattr(proxy, "_future", None)
-            if held is not None:
-                held.release()
+        self._make = (graph_f, pool, int(base), model, per_host)
+        self._futures = [self._submit(w) for w in workers]
+        self._shards = [self._proxy(f) for f in self._futures]
+        # what each shard holds, to make it again if its worker is lost: its ranges of set numbers, and during
+        # greedy the nodes covered so far (None: no greedy under way)
+        self._ranges = [[] for _ in workers]
+        self._picked = None
+        self.revived = 0
+
+    def _submit(self, worker):
+        return self._client.submit(_Shard, *self._make, actor=True, workers=[worker], allow_other_workers=False,
+                                   pure=False)
+
+    @staticmethod
+    def _proxy(future):
+        proxy = future.result()
+        # A proxy holds a future of its own and, once called, sits in a reference cycle (distributed 2024-2026):
+        # its future would keep the shard on the worker until the garbage collector runs. Ours keep it alive
+        # instead, and let it go as soon as this collection is dropped (IMM drops its sampling sets).
+        held = getattr(proxy, "_future", None)
+        if held is not None:
+            held.release()
+        return proxy
+
+    def _revive(self, i):
+        """Make shard ``i`` again on a worker still there, with the same sets and, during greedy, the same covers."""
+        client = self._client
+        try:
+            client.wait_for_workers(1, timeout=_REVIVE_WAIT)
+        except Exception as exc:  # a timeout, or the client itself gone
+            raise ConnectionError(f"A Dask worker holding RR sets was lost and no worker is left to take its share "
+                                  f"over ({exc}).") from exc
+        holders = {}
+        for j, f in enumerate(self._futures):
+            if j != i:
+                for w in client.who_has(f).get(f.key, ()):
+                    holders[w] = holders.get(w, 0) + 1
+        # the worker holding fewest shards, the first address among equals
+        worker = min(sorted(client.nthreads()), key=lambda w: holders.get(w, 0))
+        future = self._submit(worker)
+        proxy = self._proxy(future)
+        for lo, hi in self._ranges[i]:
+            proxy.sample(lo, hi, self.hint).result()
+        if self._picked is not None:
+            proxy.counts().result()
+            for v in self._picked:
+                proxy.cover(v).result()
+        self._client.cancel([self._futures[i]])
+        self._futures[i] = future
+        self._shards[i] = proxy
+        self.revived += 1
 
     def close(self):
         """Release the shards (their RR sets leave the workers' memory)."""
@@ -147,12 +194,35 @@ class ShardedRR:
         self._futures = []
         self._shards = []
 
-    def _all(self, method, *args):
-        """Call ``method`` on every shard at once; their answers in shard order."""
+    def _all(self, method, *args, each=None):
+        """Call ``method`` on every shard at once (with ``each[i]`` as the arguments of shard ``i``, if given).
+
+        Returns their answers in shard order. A shard whose worker was lost is made
+        again (:meth:`_revive`) and asked again.
+        """
         if not self._shards:
             raise RuntimeError("This collection of RR sets was released from the Dask workers.")
-        calls = [getattr(s, method)(*args) for s in self._shards]
-        return [call.result() for call in calls]
+        each = each or [args] * len(self._shards)
+        calls = []
+        for shard, a in zip(self._shards, each):
+            try:
+                calls.append(getattr(shard, method)(*a))
+            except Exception as exc:  # the worker already gone when asked
+                calls.append(exc)
+        answers = []
+        for i, call in enumerate(calls):
+            for attempt in range(4):
+                try:
+                    if isinstance(call, Exception):
+                        raise call
+                    answers.append(call.result())
+                    break
+                except Exception as exc:
+                    if not _worker_lost(exc) or attempt == 3:
+                        raise
+                    self._revive(i)
+                    call = getattr(self._shards[i], method)(*each[i])
+        return answers
 
     def _note(self, answers):
         self.peak_bytes = max(self.peak_bytes, sum(a[-1] for a in answers))
@@ -179,8 +249,10 @@ class ShardedRR:
             return
         S = len(self._shards)
         bounds = [lo + (n_sets - lo) * i // S for i in range(S + 1)]
-        calls = [s.sample(bounds[i], bounds[i + 1], self.hint) for i, s in enumerate(self._shards)]
-        answers = [call.result() for call in calls]
+        answers = self._all("sample", each=[(bounds[i], bounds[i + 1], self.hint) for i in range(S)])
+        for i in range(S):
+            if bounds[i + 1] > bounds[i]:
+                self._ranges[i].append((bounds[i], bounds[i + 1]))
         self.n_sets = n_sets
         self.n_members = sum(a[0] for a in answers)
         self._note(answers)
@@ -197,6 +269,7 @@ class ShardedRR:
         :func:`microviral._kernels.rrsets.max_coverage` on all the sets.
         """
         n = self.graph.n_nodes
+        self._picked = []
         answers = self._all("counts")
         self._note(answers)
         count = np.zeros(n, dtype=np.int64)
@@ -220,11 +293,13 @@ class ShardedRR:
                 if j < k - 1 or bound:
                     for nodes, drop in self._all("cover", best):
                         count[nodes] -= drop
+                    self._picked.append(best)
             if bound:
                 b = total + _top_sum(count, k)
                 if b < upper:
                     upper = b
         finally:
+            self._picked = None
             self._all("release_index")
         return seeds, int(total), int(upper)
 
@@ -240,6 +315,14 @@ class ShardedRR:
     def coverage(self, seeds):
         """Fraction of the sets that hold at least one of ``seeds``."""
         return self.covered(seeds) / self.n_sets
+
+
+def _worker_lost(exc):
+    """Whether ``exc`` says that a shard's worker (or the connection to it) is gone, not that the shard failed."""
+    if isinstance(exc, OSError):
+        return True  # distributed's CommClosedError and StreamClosedError are OSErrors
+    text = str(exc)
+    return "Actor was lost" in text or "Worker holding Actor" in text or type(exc).__name__ == "KilledWorker"
 
 
 def _top_sum(count, k):
