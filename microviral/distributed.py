@@ -39,6 +39,8 @@ _INSTALL_HINT = "pip install microviral[dask]"
 # Dask retries a chunk whose task raised (e.g. a worker running out of memory) this many times; a chunk
 # lost with a dead worker is rescheduled by the scheduler itself (``distributed.scheduler.allowed-failures``).
 _RETRIES = 2
+# seconds a client may be reconnecting to its scheduler before a run gives up on it
+_RECONNECT_GRACE = 30.0
 # Chunks whose scattered inputs were lost with every worker holding them are resubmitted this many times.
 _RESUBMITS = 3
 # Default chunking: about this many chunks per Dask thread (load balance, progress), never chunks so
@@ -528,15 +530,10 @@ def _run_chunks(client, graph, seeds, in_target, keys, bounds, todo, parts, max_
     pending = as_completed(list(futures.values()))
     stop = threading.Event()
 
-    def watch():
-        # a client closed (or left by its scheduler) mid-run never completes its futures, and as_completed
-        # would wait for ever: stop the iteration once the client is no longer running
-        while not stop.wait(0.25):
-            if getattr(client, "status", None) != "running":
-                pending.clear()
-                return
-
-    watcher = threading.Thread(target=watch, name="microviral-client-watch", daemon=True)
+    # a client closed (or left by its scheduler) mid-run never completes its futures, and as_completed would
+    # wait for ever: the watcher stops the iteration once the client is gone
+    watcher = threading.Thread(target=_watch_client, args=(client, stop, pending.clear),
+                               name="microviral-client-watch", daemon=True)
     watcher.start()
     try:
         for future in pending:
@@ -567,6 +564,26 @@ def _run_chunks(client, graph, seeds, in_target, keys, bounds, todo, parts, max_
         if futures and client.status == "running":  # a closed client cannot cancel, and its futures are gone
             client.cancel(list(futures.values()))
     return sorted(lost)
+
+
+def _watch_client(client, stop, gone, poll=0.25):
+    """Until ``stop`` is set, call ``gone()`` (once) when ``client`` is gone, then return.
+
+    Gone means closing or closed, or not running for longer than ``_RECONNECT_GRACE``
+    seconds: a client that lost its scheduler reconnects for a while ("connecting")
+    and may come back, and a brief loss must not cost the run.
+    """
+    since = None
+    while not stop.wait(poll):
+        status = getattr(client, "status", None)
+        if status == "running":
+            since = None
+            continue
+        now = time.monotonic()
+        since = now if since is None else since
+        if status in ("closing", "closed") or now - since > _RECONNECT_GRACE:
+            gone()
+            return
 
 
 def simulate_dask(graph, seeds, in_target, keys, *, max_rounds=-1, count_communities=True, client=None,

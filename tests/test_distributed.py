@@ -606,3 +606,37 @@ def test_client_closed_inside_client_context_is_a_clear_error(cluster):
         with mvd.client_context(cluster) as own:
             {}["x"]
     assert own.status == "closed"
+
+
+def test_the_watcher_waits_out_a_reconnect_but_not_a_close(monkeypatch):
+    from microviral import distributed as mvd
+
+    class FakeClient:
+        status = "running"
+
+    def watch(client):
+        calls, stop = [], threading.Event()
+        thread = threading.Thread(target=mvd._watch_client, args=(client, stop, lambda: calls.append(1), 0.01))
+        thread.start()
+        return calls, stop, thread
+
+    monkeypatch.setattr(mvd, "_RECONNECT_GRACE", 0.3)
+    client = FakeClient()
+    calls, stop, thread = watch(client)
+    client.status = "connecting"     # a brief loss of the scheduler: the run goes on
+    time.sleep(0.1)
+    client.status = "running"
+    time.sleep(0.5)
+    assert calls == [] and thread.is_alive()
+    client.status = "connecting"     # reconnecting for longer than the grace: given up
+    thread.join(timeout=5)
+    assert calls == [1] and not thread.is_alive()
+    client.status = "running"
+    calls, stop, thread = watch(client)
+    client.status = "closed"         # closed: at once
+    thread.join(timeout=0.2)
+    assert calls == [1] and not thread.is_alive()
+    calls, stop, thread = watch(FakeClient())
+    stop.set()                       # the run ended: the watcher ends without a call
+    thread.join(timeout=5)
+    assert calls == [] and not thread.is_alive()
