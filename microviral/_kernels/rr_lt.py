@@ -21,6 +21,7 @@ from numba import njit
 
 from .._config import JIT
 from .hashing import _INV53, _S11, GOLDEN, mix64
+from .rrsets import chunk_rows, set_key_root
 
 __all__ = ["in_weight_cumsum", "rr_sample_lt"]
 
@@ -65,23 +66,16 @@ def rr_sample_lt(roff, rsrc, rcum, pool, base, ids, chunk_len, cap, buf, starts,
     """
     n_nodes = roff.size - 1
     n = ids.size
-    n_pool = pool.size
     n_chunks = (n + chunk_len - 1) // chunk_len
     for c in range(n_chunks):
-        lo = c * chunk_len
-        hi = min(n, lo + chunk_len)
-        for b in range(lo, hi):
-            sizes[b] = -1
-            starts[b] = -1
+        lo, hi = chunk_rows(c, chunk_len, n, starts, sizes)
         stamp = np.zeros(n_nodes, dtype=np.int32)
         pos = c * cap
         end = pos + cap
         for b in range(lo, hi):
             if pos >= end:
                 break
-            key = mix64(base + (np.uint64(ids[b]) + np.uint64(1)) * GOLDEN)
-            z = mix64(key)
-            root = pool[np.int64(np.float64(z >> _S11) * _INV53 * n_pool)]
+            key, root = set_key_root(base, ids[b], pool)
             sid = np.int32(b - lo + 1)
             start = pos
             stamp[root] = sid

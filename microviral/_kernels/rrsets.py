@@ -53,6 +53,25 @@ def _node_uniform(stream, t):
 
 
 @njit(**JIT)
+def chunk_rows(c, chunk_len, n, starts, sizes):
+    """Rows ``lo .. hi - 1`` of ``ids`` that chunk ``c`` samples, marked not sampled (-1) until written."""
+    lo = c * chunk_len
+    hi = min(n, lo + chunk_len)
+    for b in range(lo, hi):
+        sizes[b] = -1
+        starts[b] = -1
+    return lo, hi
+
+
+@njit(**JIT)
+def set_key_root(base, ident, pool):
+    """``(key, root)`` of RR set number ``ident`` of stream ``base``: the root is drawn from ``pool`` by ``mix64(key)``."""
+    key = mix64(base + (np.uint64(ident) + np.uint64(1)) * GOLDEN)
+    z = mix64(key)
+    return key, pool[np.int64(np.float64(z >> _S11) * _INV53 * pool.size)]
+
+
+@njit(**JIT)
 def _draw_in_arcs(rprob, rlogq, stream, lq, j, j_end, t, picks, p0, limit, rsrc):
     """Draw live in-arcs of one node by geometric jumps, from arc position ``j`` and draw ``t`` of its stream.
 
@@ -116,14 +135,9 @@ def rr_sample(roff, rsrc, rprob, rlogq, nlogq, pool, base, ids, chunk_len, cap, 
     """
     n_nodes = roff.size - 1
     n = ids.size
-    n_pool = pool.size
     n_chunks = (n + chunk_len - 1) // chunk_len
     for c in range(n_chunks):
-        lo = c * chunk_len
-        hi = min(n, lo + chunk_len)
-        for b in range(lo, hi):
-            sizes[b] = -1
-            starts[b] = -1
+        lo, hi = chunk_rows(c, chunk_len, n, starts, sizes)
         stamp = np.zeros(n_nodes, dtype=np.int32)
         picks = np.empty(PICKS, dtype=np.int64)
         pos = c * cap
@@ -131,9 +145,7 @@ def rr_sample(roff, rsrc, rprob, rlogq, nlogq, pool, base, ids, chunk_len, cap, 
         for b in range(lo, hi):
             if pos >= end:
                 break
-            key = mix64(base + (np.uint64(ids[b]) + np.uint64(1)) * GOLDEN)
-            z = mix64(key)
-            root = pool[np.int64(np.float64(z >> _S11) * _INV53 * n_pool)]
+            key, root = set_key_root(base, ids[b], pool)
             sid = np.int32(b - lo + 1)
             start = pos
             stamp[root] = sid
@@ -184,16 +196,11 @@ def rr_sample_interleaved(roff, rsrc, rprob, rlogq, nlogq, pool, base, ids, chun
     """
     n_nodes = roff.size - 1
     n = ids.size
-    n_pool = pool.size
     n_chunks = (n + chunk_len - 1) // chunk_len
     words = (n_nodes + 63) >> 6
     one = np.uint64(1)
     for c in range(n_chunks):
-        lo = c * chunk_len
-        hi = min(n, lo + chunk_len)
-        for b in range(lo, hi):
-            sizes[b] = -1
-            starts[b] = -1
+        lo, hi = chunk_rows(c, chunk_len, n, starts, sizes)
         # a set has distinct members, and one larger than the chunk's room cannot be written anyway
         qcap = min(n_nodes, cap)
         queue = np.empty(LANES * qcap, dtype=np.int32)
@@ -227,10 +234,8 @@ def rr_sample_interleaved(roff, rsrc, rprob, rlogq, nlogq, pool, base, ids, chun
                         b = nxt
                         nxt += 1
                         lane_set[lane] = b
-                        key = mix64(base + (np.uint64(ids[b]) + one) * GOLDEN)
+                        key, root = set_key_root(base, ids[b], pool)
                         lane_key[lane] = key
-                        z = mix64(key)
-                        root = pool[np.int64(np.float64(z >> _S11) * _INV53 * n_pool)]
                         queue[qb] = root
                         bits[wb + (root >> 6)] |= one << np.uint64(root & 63)
                         head[lane] = 0
