@@ -12,8 +12,10 @@ code too) into the binary's ``graphInfo`` folder, formats them with ``-pdist=wc`
 excluded); microviral's are wall times of ``opim_c`` after a warm-up call (compilation and the one-off sort
 of in-arcs excluded), on ``--threads`` threads. Seeds are judged by microviral's Monte Carlo engine with one
 ``rng``, so all are scored on the same random worlds. The seeds of every run of every tool are scored
-(microviral's runs use ``rng`` 0, 1, ...; the C++ runs differ too): the table gives the mean spread over a
-tool's runs and their range, since the spread of OPIM-C's seeds varies from run to run by a few percent.
+(microviral's runs use ``rng`` 0, 1, ...; the C++ code seeds its generator with the time in whole seconds,
+so each of its runs is started in a new second): the table gives the mean spread over a
+tool's runs, its standard error across runs (the seeds vary from run to run by a few percent, far more than
+the Monte Carlo error), and the range.
 
 Workloads: ``nethept`` (``--nethept``, the usual NetHEPT.txt with an ``n m`` header, read undirected) and
 ``slashdot`` (``--slashdot``, SNAP's soc-Slashdot0902.txt[.gz], directed); see bench_seeding.py.
@@ -57,6 +59,9 @@ def write_graph(g, path):
 def run_cpp(binary, gname, k, eps, vanilla):
     """One ``subsim -func=im`` run: ``(seconds it reports, seeds, its own influence estimate)``."""
     cwd = Path(binary).resolve().parent
+    # the C++ code seeds its generator with time(nullptr), in whole seconds: start each run in a new second,
+    # or runs in the same second return the same seeds
+    time.sleep(1.0 - time.time() % 1.0 + 0.01)
     out = subprocess.run([str(Path(binary).resolve()), "-func=im", f"-gname={gname}", f"-seedsize={k}", f"-eps={eps}",
                           f"-vanilla={int(vanilla)}"], cwd=cwd, capture_output=True, text=True, check=True).stdout
     seconds = float(re.search(r"\|Time \(sec\): ([0-9.eE+-]+)", out).group(1))
@@ -116,7 +121,9 @@ def main(argv=None):
             rows.append(dict(workload=name, graph=label, n_nodes=g.n_nodes, n_arcs=g.n_arcs, tool=tool,
                              median_s=statistics.median(times[tool]), min_s=min(times[tool]), times_s=times[tool],
                              spread_mean=float(np.mean(means)), spread_each=means,
-                             spread_se=float(np.sqrt(sum(x.var(ddof=1) / x.size for x in reach)) / len(reach)),
+                             # across runs: the seeds' own variation and the Monte Carlo error together
+                             spread_se=float(np.std(means, ddof=1) / np.sqrt(len(means))) if len(means) > 1 else
+                             float(reach[0].std(ddof=1) / np.sqrt(reach[0].size)),
                              own_estimate=float(own[tool])))
             print(f"  {label} {tool}: {rows[-1]['median_s']:.4f} s, spread {rows[-1]['spread_mean']:.1f}",
                   file=sys.stderr, flush=True)
@@ -127,7 +134,7 @@ def main(argv=None):
     Path(args.out).write_text(json.dumps(result, indent=1))
     print(f"OPIM-C, k={args.k}, eps={args.eps}, weighted cascade; microviral on {args.threads} threads, the C++ code on "
           f"1; median of {args.repeats} alternating runs; spread: {args.mc_runs} Monte Carlo runs of the seeds of "
-          "each run, on the same worlds: mean over a tool's runs ± SE, and their range")
+          "each run, on the same worlds: mean over a tool's runs ± its SE across runs, and their range")
     print()
     print("| graph | arcs | tool | median s | min s | vs microviral | spread (seed sets scored: range) |")
     print("|---|---:|---|---:|---:|---:|---:|")

@@ -71,8 +71,8 @@ def sorted_reverse(graph):
 
 # Reverse-CSR bytes (offsets, tails, per-node shortcut) from which IC's RR sets are drawn by the interleaved
 # sampler. `python benchmarks/bench_seeding.py --samplers --repeats 5 --workloads nethept slashdot pp200k pp1m`
-# (2 threads, 2026-12-04, load 1.5), plain / interleaved time: 0.85x on NetHEPT-like (0.7 MiB), 1.04x on
-# Slashdot-like (4.9 MiB, its hubs stay cached), 1.75x at 200k nodes (18 MiB), 1.95x at 1M nodes (92 MiB).
+# (2 threads, 2026-12-04 05:50, load 1.7), plain / interleaved time: 0.81x on NetHEPT (0.5 MiB), 1.11x on
+# soc-Slashdot0902 (4.6 MiB), 2.24x at 200k nodes (18 MiB), 2.14x at 1M nodes (92 MiB).
 # The sets are the same either way.
 INTERLEAVE_BYTES = 4 << 20
 
