@@ -315,3 +315,34 @@ def test_vector_coin_intrinsics_match_the_pure_python_coin():
         for p in (0.0, 0.3, 1.0):
             got = int(lanes(keys64, arc, p * 2.0**53))
             assert got == sum(1 << lane for lane in range(64) if arc_uniform_py(int(keys64[lane]), arc) < p)
+
+
+@pytest.mark.parametrize("n_candidates", [1, 2, 5])
+def test_shard_cover_outside_the_indexed_candidates_equals_a_full_index(n_candidates):
+    from microviral._kernels.rr_shard import shard_cover, shard_index
+
+    gen = np.random.default_rng(n_candidates)
+    n = 15   # small counts (1s and 2s), so picks outside the index cover single sets too
+    sets = [gen.choice(n, size=gen.integers(1, 4), replace=False) for _ in range(25)]
+    members = np.concatenate(sets).astype(np.int32)
+    offsets = np.concatenate([[0], np.cumsum([len(s) for s in sets])]).astype(np.int64)
+    states = []
+    for k in (0, n_candidates):   # 0: every node indexed
+        count, slot, ioff, iset = shard_index(members, offsets, n, k)
+        states.append((count, slot, ioff, iset, np.zeros(len(sets), np.uint8), np.zeros(n, np.int64),
+                       np.empty(n, np.int32)))
+    assert (states[1][1] >= 0).sum() < n   # some nodes are left out of the small index
+    picked = []
+    for v in gen.permutation(n)[:12]:
+        picked.append(int(v))
+        fell = []
+        for count, slot, ioff, iset, covered, drop, touched in states:
+            m = shard_cover(np.int64(v), members, offsets, slot, ioff, iset, covered, count, drop, touched)
+            nodes = np.sort(touched[:m])
+            fell.append((nodes.tolist(), drop[nodes].tolist()))
+            drop[nodes] = 0
+        assert fell[0] == fell[1]
+        assert np.array_equal(states[0][0], states[1][0]) and np.array_equal(states[0][4], states[1][4])
+    hit = [bool(set(s.tolist()) & set(picked)) for s in sets]
+    assert states[1][4].astype(bool).tolist() == hit
+    assert states[1][0].tolist() == [sum(v in s for s, h in zip(sets, hit) if not h) for v in range(n)]

@@ -13,32 +13,44 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT
+from .rrsets import CANDIDATES, candidate_index
 
 __all__ = ["shard_index", "shard_cover"]
 
 
 @njit(**JIT)
-def shard_index(members, offsets, n_nodes):
-    """``(count, ioff, iset)``: sets holding each node, and the inverted index (node -> its sets) stored flat."""
-    n_sets = offsets.size - 1
+def shard_index(members, offsets, n_nodes, n_candidates=CANDIDATES):
+    """``(count, slot, ioff, iset)``: sets holding each node, and the inverted index of the candidates.
+
+    As in :func:`microviral._kernels.rrsets.max_coverage`, only the ``n_candidates``
+    nodes in most of this shard's sets (and any tied with the last) are indexed
+    (see :func:`~microviral._kernels.rrsets.candidate_index`): the index costs one
+    int32 and a scattered write per member it holds, and the picks nearly always
+    come from those nodes. :func:`shard_cover` finds the sets of any other node by a
+    pass over the shard's sets.
+    """
     count = np.zeros(n_nodes, dtype=np.int64)
     for i in range(members.size):
         count[members[i]] += 1
-    ioff = np.zeros(n_nodes + 1, dtype=np.int64)
-    for v in range(n_nodes):
-        ioff[v + 1] = ioff[v] + count[v]
-    fill = ioff[:-1].copy()
-    iset = np.empty(members.size, dtype=np.int32)
-    for r in range(n_sets):
-        for i in range(offsets[r], offsets[r + 1]):
-            v = members[i]
-            iset[fill[v]] = r
-            fill[v] += 1
-    return count, ioff, iset
+    _, slot, _, ioff, iset = candidate_index(members, offsets, count, n_candidates)
+    return count, slot, ioff, iset
 
 
 @njit(**JIT)
-def shard_cover(v, members, offsets, ioff, iset, covered, count, drop, touched):
+def _cover_set(r, members, offsets, covered, count, drop, touched, m):
+    covered[r] = 1
+    for q in range(offsets[r], offsets[r + 1]):
+        u = members[q]
+        count[u] -= 1
+        if drop[u] == 0:
+            touched[m] = u
+            m += 1
+        drop[u] += 1
+    return m
+
+
+@njit(**JIT)
+def shard_cover(v, members, offsets, slot, ioff, iset, covered, count, drop, touched):
     """Cover the uncovered sets holding node ``v``; return how many nodes' counts fell.
 
     ``count`` (per node, over uncovered sets) is decremented in place; the nodes
@@ -47,15 +59,17 @@ def shard_cover(v, members, offsets, ioff, iset, covered, count, drop, touched):
     those entries again after reading them).
     """
     m = 0
-    for i in range(ioff[v], ioff[v + 1]):
-        r = iset[i]
-        if covered[r] == 0:
-            covered[r] = 1
-            for q in range(offsets[r], offsets[r + 1]):
-                u = members[q]
-                count[u] -= 1
-                if drop[u] == 0:
-                    touched[m] = u
-                    m += 1
-                drop[u] += 1
+    h = slot[v]
+    if h >= 0:
+        for i in range(ioff[h], ioff[h + 1]):
+            r = iset[i]
+            if covered[r] == 0:
+                m = _cover_set(r, members, offsets, covered, count, drop, touched, m)
+    elif count[v] > 0:
+        for r in range(offsets.size - 1):
+            if covered[r] == 0:
+                for i in range(offsets[r], offsets[r + 1]):
+                    if members[i] == v:
+                        m = _cover_set(r, members, offsets, covered, count, drop, touched, m)
+                        break
     return m

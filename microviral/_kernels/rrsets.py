@@ -350,6 +350,43 @@ def _top_sum(hist, top, k):
 
 
 @njit(**JIT)
+def candidate_index(members, offsets, count, n_candidates):
+    """The inverted index (node -> sets holding it) of the *candidates*: ``(floor, slot, cand, ioff, iset)``.
+
+    Candidates are the nodes in at least ``floor`` sets: the ``n_candidates``-th
+    largest ``count`` (every node in a set when ``n_candidates`` is 0 or not below
+    the number of nodes). ``cand`` lists them in increasing order, ``slot[v]`` is
+    ``v``'s place in it (-1 for the others), and the sets holding ``cand[h]`` are
+    ``iset[ioff[h]:ioff[h + 1]]``, in increasing order.
+    """
+    n_nodes = count.size
+    # at least 1: a node in no set needs no index
+    floor = 1
+    if 0 < n_candidates < n_nodes:
+        floor = max(1, np.partition(count, n_nodes - n_candidates)[n_nodes - n_candidates])
+    slot = np.full(n_nodes, -1, dtype=np.int64)
+    cand = np.empty(n_nodes, dtype=np.int64)
+    n_slots = 0
+    for v in range(n_nodes):
+        if count[v] >= floor:
+            slot[v] = n_slots
+            cand[n_slots] = v
+            n_slots += 1
+    ioff = np.zeros(n_slots + 1, dtype=np.int64)
+    for h in range(n_slots):
+        ioff[h + 1] = ioff[h] + count[cand[h]]
+    fill = ioff[:-1].copy()
+    iset = np.empty(ioff[n_slots], dtype=np.int32)
+    for r in range(offsets.size - 1):
+        for i in range(offsets[r], offsets[r + 1]):
+            h = slot[members[i]]
+            if h >= 0:
+                iset[fill[h]] = r
+                fill[h] += 1
+    return floor, slot, cand[:n_slots], ioff, iset
+
+
+@njit(**JIT)
 def max_coverage(members, offsets, n_nodes, k, seeds, with_bound, n_candidates=CANDIDATES):
     """Greedy maximum coverage of the flat RR sets by ``k`` nodes: ``(sets covered, upper bound)``.
 
@@ -378,33 +415,9 @@ def max_coverage(members, offsets, n_nodes, k, seeds, with_bound, n_candidates=C
     count = np.zeros(n_nodes, dtype=np.int64)
     for i in range(members.size):
         count[members[i]] += 1
-    # candidates: count at least the n_candidates-th largest (and at least 1: a node in no set needs no index)
-    floor = 1
-    if 0 < n_candidates < n_nodes:
-        floor = max(1, np.partition(count, n_nodes - n_candidates)[n_nodes - n_candidates])
-    slot = np.full(n_nodes, -1, dtype=np.int64)
-    cand = np.empty(n_nodes, dtype=np.int64)
-    n_slots = 0
-    for v in range(n_nodes):
-        if count[v] >= floor:
-            slot[v] = n_slots
-            cand[n_slots] = v
-            n_slots += 1
-    cand = cand[:n_slots]
+    floor, slot, cand, ioff, iset = candidate_index(members, offsets, count, n_candidates)
     # counts only fall, so no node outside the candidates is ever in more than `low` uncovered sets
     low = floor - 1
-    ioff = np.zeros(n_slots + 1, dtype=np.int64)
-    for v in range(n_nodes):
-        if slot[v] >= 0:
-            ioff[slot[v] + 1] = ioff[slot[v]] + count[v]
-    fill = ioff[:-1].copy()
-    iset = np.empty(ioff[n_slots], dtype=np.int32)
-    for r in range(n_sets):
-        for i in range(offsets[r], offsets[r + 1]):
-            h = slot[members[i]]
-            if h >= 0:
-                iset[fill[h]] = r
-                fill[h] += 1
     covered = np.zeros(n_sets, dtype=np.uint8)
     chosen = np.zeros(n_nodes, dtype=np.uint8)
     # the k largest counts for the bound come from the histogram of counts (they are small integers)

@@ -374,9 +374,9 @@ class _Shard:
         from .._kernels.rr_shard import shard_index
 
         n = self.graph.n_nodes
-        count, ioff, iset = shard_index(self.members, self.offsets, n)
+        count, slot, ioff, iset = shard_index(self.members, self.offsets, n)
         n_sets = self.offsets.size - 1
-        self._index = (count, ioff, iset, np.zeros(n_sets, dtype=np.uint8), np.zeros(n, dtype=np.int64),
+        self._index = (count, slot, ioff, iset, np.zeros(n_sets, dtype=np.uint8), np.zeros(n, dtype=np.int64),
                        np.empty(n, dtype=np.int32))
         self.peak_bytes = max(self.peak_bytes, self._nbytes() + sum(a.nbytes for a in self._index))
         # a copy: the answer may be sent after the next call has changed the counts
@@ -386,8 +386,8 @@ class _Shard:
         """Cover the sets holding ``v``; return ``(nodes whose count fell, by how much)``."""
         from .._kernels.rr_shard import shard_cover
 
-        count, ioff, iset, covered, drop, touched = self._index
-        m = shard_cover(np.int64(v), self.members, self.offsets, ioff, iset, covered, count, drop, touched)
+        count, slot, ioff, iset, covered, drop, touched = self._index
+        m = shard_cover(np.int64(v), self.members, self.offsets, slot, ioff, iset, covered, count, drop, touched)
         nodes = touched[:m].copy()
         fell = drop[nodes]
         drop[nodes] = 0
