@@ -227,8 +227,8 @@ def sample_in_parts(sample, ids, chunk_len, cap, buf, starts, sizes, n_parts):
 
 
 # Below this many expected members (about 1 ms of sampling) a batch is sampled on the calling thread alone:
-# a second thread costs about 0.1 ms to start. timing OPIM-C with each value
-# (OPIM-C, NetHEPT, k=50, 2 threads, 2026-12-04): 38-48 ms at 200,000, 30-36 ms at 20,000 and below.
+# a second thread costs about 0.1 ms to start. OPIM-C on NetHEPT (k=50, 2 threads, 2026-12-04), timed with
+# each value: 38-48 ms at 200,000, 30-36 ms at 20,000 and below.
 _SERIAL_MEMBERS = 10_000
 
 
