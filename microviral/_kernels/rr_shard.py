@@ -9,7 +9,6 @@ the picked node (:func:`shard_cover`) and reports which counts fell. The sums
 equal the counts over all the sets, so the picks equal the local greedy's.
 """
 
-import numpy as np
 from numba import njit
 
 from .._config import JIT
@@ -29,10 +28,7 @@ def shard_index(members, offsets, n_nodes, n_candidates=CANDIDATES):
     come from those nodes. :func:`shard_cover` finds the sets of any other node by a
     pass over the shard's sets.
     """
-    count = np.zeros(n_nodes, dtype=np.int64)
-    for i in range(members.size):
-        count[members[i]] += 1
-    _, slot, _, ioff, iset = candidate_index(members, offsets, count, n_candidates)
+    count, _, slot, _, ioff, iset = candidate_index(members, offsets, n_nodes, n_candidates)
     return count, slot, ioff, iset
 
 

@@ -350,16 +350,18 @@ def _top_sum(hist, top, k):
 
 
 @njit(**JIT)
-def candidate_index(members, offsets, count, n_candidates):
-    """The inverted index (node -> sets holding it) of the *candidates*: ``(floor, slot, cand, ioff, iset)``.
+def candidate_index(members, offsets, n_nodes, n_candidates):
+    """Sets per node and the inverted index of the *candidates*: ``(count, floor, slot, cand, ioff, iset)``.
 
-    Candidates are the nodes in at least ``floor`` sets: the ``n_candidates``-th
-    largest ``count`` (every node in a set when ``n_candidates`` is 0 or not below
-    the number of nodes). ``cand`` lists them in increasing order, ``slot[v]`` is
-    ``v``'s place in it (-1 for the others), and the sets holding ``cand[h]`` are
-    ``iset[ioff[h]:ioff[h + 1]]``, in increasing order.
+    ``count[v]`` is the number of sets holding ``v``. Candidates are the nodes in at
+    least ``floor`` sets: the ``n_candidates``-th largest count (every node in a set
+    when ``n_candidates`` is 0 or not below ``n_nodes``). ``cand`` lists them in
+    increasing order, ``slot[v]`` is ``v``'s place in it (-1 for the others), and
+    the sets holding ``cand[h]`` are ``iset[ioff[h]:ioff[h + 1]]``, in increasing order.
     """
-    n_nodes = count.size
+    count = np.zeros(n_nodes, dtype=np.int64)
+    for i in range(members.size):
+        count[members[i]] += 1
     # at least 1: a node in no set needs no index
     floor = 1
     if 0 < n_candidates < n_nodes:
@@ -383,7 +385,7 @@ def candidate_index(members, offsets, count, n_candidates):
             if h >= 0:
                 iset[fill[h]] = r
                 fill[h] += 1
-    return floor, slot, cand[:n_slots], ioff, iset
+    return count, floor, slot, cand[:n_slots], ioff, iset
 
 
 @njit(**JIT)
@@ -412,10 +414,7 @@ def max_coverage(members, offsets, n_nodes, k, seeds, with_bound, n_candidates=C
     pass over all nodes per prefix.
     """
     n_sets = offsets.size - 1
-    count = np.zeros(n_nodes, dtype=np.int64)
-    for i in range(members.size):
-        count[members[i]] += 1
-    floor, slot, cand, ioff, iset = candidate_index(members, offsets, count, n_candidates)
+    count, floor, slot, cand, ioff, iset = candidate_index(members, offsets, n_nodes, n_candidates)
     # counts only fall, so no node outside the candidates is ever in more than `low` uncovered sets
     low = floor - 1
     covered = np.zeros(n_sets, dtype=np.uint8)

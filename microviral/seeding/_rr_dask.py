@@ -44,9 +44,9 @@ from ._rr import RRCollection
 __all__ = ["check_backend", "run_on", "ShardedRR"]
 
 _GOLDEN = 0x9E3779B97F4A7C15  # microviral._kernels.hashing.GOLDEN
+_MASK64 = (1 << 64) - 1
 # seconds to wait for a worker to take over the share of one that was lost (a nanny restarts one in a few)
 _REVIVE_WAIT = 60
-_MASK64 = (1 << 64) - 1
 
 
 def check_backend(backend, client):
